@@ -1,0 +1,3 @@
+from inspect_sched.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Shared fixtures: a fresh database per test on SQLite and (in CI, always) PostgreSQL.
+
+PostgreSQL tests need ``INSPECT_SCHED_TEST_PG`` (a server URL such as
+``postgresql+psycopg://postgres@127.0.0.1:54329/postgres``); ``.ci/run`` starts one and
+sets it. Outside CI they are skipped with a notice when it is unset; in CI (``CI=true``)
+a missing server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from inspect_sched.db import get_engine, init_db
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+VECTORS = REPO.parent / "shared" / "vectors"
+PG_ENV = "INSPECT_SCHED_TEST_PG"
+
+
+def _postgres_server() -> str | None:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must test PostgreSQL: set {PG_ENV} (.ci/run starts a server)")
+    pytest.skip(f"PostgreSQL tests need {PG_ENV}; .ci/run sets it")
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a new, empty, initialised database; dropped afterwards."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        init_db(get_engine(url))
+        yield url
+        return
+    server = _postgres_server()
+    assert server is not None
+    name = "t_" + uuid.uuid4().hex[:16]
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    engine = get_engine(url)
+    init_db(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """SQLite only, for tests about files rather than databases."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    init_db(get_engine(url))
+    return url
