@@ -1,0 +1,229 @@
+"""The draw's pure core (SPEC §4, algorithm draw-v1): tickets, sample sizes, inclusion
+probabilities and systematic πps selection. No database, no floats: every decision is
+made with integers or ``Fraction``.
+
+Speed: a frame holds few distinct weights (credit × risk), so the capping loop runs on
+grouped weights, and every π_i is an integer numerator over one common denominator ``D``.
+The cumulative sums ``C_k`` are then integers (over ``D``) and the selection test reduces
+to comparing small integers (see ``draw_stratum``); a ``Fraction`` is only made once per
+distinct weight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from inspect_sched.policy import StratumRule
+
+__all__ = [
+    "StratumDraw",
+    "assign_cost",
+    "draw_stratum",
+    "inclusion_probabilities",
+    "sample_size",
+    "ticket",
+]
+
+_TWO_256 = 1 << 256
+
+
+def _prefix_hasher(seed: str, purpose: str):  # -> hashlib._Hash
+    return hashlib.sha256(f"{seed}|{purpose}|".encode())
+
+
+def ticket(seed: str, purpose: str, key: str) -> int:
+    """``int(SHA-256(UTF-8(seed + "|" + purpose + "|" + key)))``, big-endian, in [0, 2²⁵⁶)."""
+    digest = hashlib.sha256(f"{seed}|{purpose}|{key}".encode()).digest()
+    return int.from_bytes(digest, "big")
+
+
+def assign_cost(seed: str, uscc: str, inspector_id: str) -> int:
+    """The assignment cost of a (firm, inspector) pair: the ticket's top 40 bits."""
+    return ticket(seed, "assign", f"{uscc}|{inspector_id}") >> 216
+
+
+def _ticket_digests(seed: str, purpose: str, keys: Iterable[str]) -> list[bytes]:
+    """The 32-byte big-endian tickets of many keys under one (seed, purpose).
+
+    Byte strings of equal length order exactly as the integers they spell, so they can
+    serve as sort keys without converting.
+    """
+    base = _prefix_hasher(seed, purpose)
+    out = []
+    append = out.append
+    copy = base.copy
+    for key in keys:
+        h = copy()
+        h.update(key.encode())
+        append(h.digest())
+    return out
+
+
+def sample_size(rule: StratumRule, n_eligible: int) -> int:
+    """How many of ``n_eligible`` firms a stratum draws (SPEC §4)."""
+    if n_eligible < 0:
+        raise ValueError(f"n_eligible must be ≥ 0, got {n_eligible}")
+    if rule.full_coverage:
+        return n_eligible
+    if rule.count is not None:
+        return min(rule.count, n_eligible)
+    if rule.ratio is None:
+        raise ValueError("stratum rule has neither ratio, count nor full_coverage")
+    r = Fraction(rule.ratio)
+    if not 0 <= r <= 1:
+        raise ValueError(f"ratio {r} is not between 0 and 1")
+    # ceil(ratio × N), exactly.
+    return min(n_eligible, -((-r.numerator * n_eligible) // r.denominator))
+
+
+def _grouped_pi(groups: dict[Fraction, int], n: int) -> tuple[int, dict[Fraction, int]]:
+    """The SPEC capping loop on grouped weights ``{weight: number of firms}``.
+
+    Returns ``(D, numerator)``: each firm of weight ``w`` has ``π = numerator[w] / D``.
+    Capping is decided by the weight value alone, so firms of equal weight share π.
+    """
+    total = sum(groups.values())
+    if not 0 <= n <= total:
+        raise ValueError(f"sample size {n} is not between 0 and the {total} firms")
+    for w in groups:
+        if w <= 0:
+            raise ValueError(f"weights must be positive, got {w}")
+    if n == 0:
+        return 1, dict.fromkeys(groups, 0)
+    if n == total:
+        return 1, dict.fromkeys(groups, 1)
+    # Integer weights: W = w × L with L the lcm of the denominators.
+    scale = math.lcm(*(Fraction(w).denominator for w in groups))
+    scaled = {w: int(Fraction(w) * scale) for w in groups}
+    capped: set[Fraction] = set()
+    n_capped = 0
+    rest_sum = sum(scaled[w] * k for w, k in groups.items())
+    while True:
+        m = n - n_capped
+        # c = m / rest_sum (in scaled units); cap w when c·W ≥ 1, i.e. m·W ≥ rest_sum.
+        new = [w for w in groups if w not in capped and m * scaled[w] >= rest_sum]
+        if not new:
+            break
+        for w in new:
+            capped.add(w)
+            n_capped += groups[w]
+            rest_sum -= scaled[w] * groups[w]
+    m = n - n_capped
+    # π = m·W / rest_sum for the rest; capped firms get rest_sum / rest_sum = 1.
+    den = rest_sum
+    nums = {w: den if w in capped else m * scaled[w] for w in groups}
+    # Reduce by the common factor of everything, so D stays small.
+    common = math.gcd(den, *nums.values())
+    if common > 1:
+        den //= common
+        nums = {w: v // common for w, v in nums.items()}
+    return den, nums
+
+
+def _key(w: Fraction | int) -> tuple[int, int]:
+    # Hashing a Fraction is slow (modular inverse); a (numerator, denominator) pair is fast
+    # and, as Fraction and int are always in lowest terms, equally exact.
+    return (w.numerator, w.denominator)
+
+
+def _group(weights: Iterable[Fraction | int]) -> dict[tuple[int, int], int]:
+    counts: dict[tuple[int, int], int] = {}
+    get = counts.get
+    for w in weights:
+        k = (w.numerator, w.denominator)
+        counts[k] = get(k, 0) + 1
+    return counts
+
+
+def _pi_by_key(counts: dict[tuple[int, int], int], n: int) -> tuple[int, dict[tuple[int, int], int]]:
+    groups = {Fraction(a, b): c for (a, b), c in counts.items()}
+    den, nums = _grouped_pi(groups, n)
+    return den, {_key(w): v for w, v in nums.items()}
+
+
+def inclusion_probabilities(weights: Sequence[Fraction], n: int) -> list[Fraction]:
+    """Exact ``π_i = min(1, c·w_i)`` with ``Σπ = n`` (SPEC §4 capping loop).
+
+    ``n == 0`` gives all 0; ``n == len(weights)`` gives all 1.
+    """
+    den, nums = _pi_by_key(_group(weights), n)
+    cache = {k: Fraction(v, den) for k, v in nums.items()}
+    return [cache[(w.numerator, w.denominator)] for w in weights]
+
+
+@dataclass(frozen=True)
+class StratumDraw:
+    """One firm of a stratum in seeded order: its weight, exact π and whether drawn."""
+
+    uscc: str
+    weight: Fraction
+    pi: Fraction
+    order_ticket: int
+    selected: bool
+
+
+_new = object.__new__
+
+
+def _row(uscc: str, weight: Fraction, pi: Fraction, order_ticket: int, selected: bool) -> StratumDraw:
+    # The frozen dataclass __init__ goes through object.__setattr__ per field; filling the
+    # instance dict directly builds the same object several times faster.
+    row = _new(StratumDraw)
+    row.__dict__.update(uscc=uscc, weight=weight, pi=pi, order_ticket=order_ticket, selected=selected)
+    return row
+
+
+def draw_stratum(
+    seed: str, stratum: str, firms: Sequence[tuple[str, Fraction]], n: int
+) -> list[StratumDraw]:
+    """Systematic πps selection of ``n`` of ``firms`` (``(uscc, weight)`` pairs), SPEC §4.
+
+    Rows come back in seeded order: by ``(ticket(seed, "order/" + stratum, uscc), uscc)``.
+    With ``U = ticket(seed, "start/" + stratum, "") / 2²⁵⁶`` and ``C_k`` the cumulative π,
+    firm ``k`` is selected iff ``ceil(C_k − U) − ceil(C_{k−1} − U) = 1``. The result does
+    not depend on the order of ``firms``.
+
+    Exact integer form: with ``π = p/D``, ``C_k = S_k/D`` (``S_k`` an integer) and
+    ``U = t/2²⁵⁶``, ``ceil(C_k − U) − ceil(C_{k−1} − U)`` counts the integers ``j`` with
+    ``S_{k−1}·2²⁵⁶ ≤ t·D + j·D·2²⁵⁶ < S_k·2²⁵⁶`` (at most one, as π ≤ 1). For an integer
+    ``S``, ``S·2²⁵⁶ > τ ⟺ S > ⌊τ/2²⁵⁶⌋`` and ``⌊(t·D + j·D·2²⁵⁶)/2²⁵⁶⌋ = ⌊t·D/2²⁵⁶⌋ + j·D``,
+    so the walk compares ``S_k`` with the next threshold ``⌊t·D/2²⁵⁶⌋ + j·D``, all small
+    integers.
+    """
+    count = len(firms)
+    usccs = [f[0] for f in firms]
+    if len(set(usccs)) != count:
+        raise ValueError(f"stratum {stratum}: a firm (uscc) appears more than once")
+    weights = [f[1] for f in firms]
+    if count == 0:
+        if n != 0:
+            raise ValueError(f"stratum {stratum}: cannot draw {n} of 0 firms")
+        return []
+    den, nums = _pi_by_key(_group(weights), n)
+    pi_cache = {k: Fraction(v, den) for k, v in nums.items()}
+
+    digests = _ticket_digests(seed, "order/" + stratum, usccs)
+    # Equal-length big-endian digests order as their integers; uscc breaks (impossible) ties.
+    order = sorted(range(count), key=lambda i: (digests[i], usccs[i]))
+
+    start = ticket(seed, "start/" + stratum, "")
+    threshold = (start * den) >> 256  # ⌊t·D / 2²⁵⁶⌋, the j = 0 threshold
+    running = 0
+    from_bytes = int.from_bytes
+    rows: list[StratumDraw] = []
+    append = rows.append
+    for i in order:
+        w = weights[i]
+        k = (w.numerator, w.denominator)
+        running += nums[k]
+        if running > threshold:
+            threshold += den
+            chosen = True
+        else:
+            chosen = False
+        append(_row(usccs[i], w, pi_cache[k], from_bytes(digests[i], "big"), chosen))
+    return rows
