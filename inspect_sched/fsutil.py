@@ -31,17 +31,19 @@ def write_atomic(path: str | Path, data: bytes, private: bool = False) -> None:
         raise
 
 
-def write_folder_atomic(out: str | Path, files: Mapping[str, bytes], private: bool = False) -> None:
-    """Create folder ``out`` holding ``files`` (relative names), all at once.
-
-    The files go to a hidden sibling folder first, which is renamed to ``out`` at the end,
-    so ``out`` never exists half-written. ``out`` must not exist yet, or be empty.
-    """
+def check_new_folder(out: str | Path) -> Path:
+    """Bundles are never overwritten: ``out`` must not exist yet, or be an empty folder."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InspectSchedError(
             f"{out}: already exists and is not empty; choose a new --out folder (bundles are never overwritten)"
         )
+    return out
+
+
+def stage_folder(out: str | Path, files: Mapping[str, bytes], private: bool = False) -> Path:
+    """Write ``files`` into a hidden sibling of ``out``; ``publish_folder`` renames it into place."""
+    out = check_new_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
@@ -56,9 +58,29 @@ def write_folder_atomic(out: str | Path, files: Mapping[str, bytes], private: bo
                 os.fsync(fh.fileno())
             os.chmod(target, 0o600 if private else 0o644)
         os.chmod(tmp, 0o700 if private else 0o755)
-        if out.exists():
-            out.rmdir()
-        os.rename(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def publish_folder(tmp: Path, out: str | Path) -> None:
+    """Rename a staged folder to ``out`` in one step, so ``out`` is never half-written."""
+    out = check_new_folder(out)
+    if out.exists():
+        out.rmdir()
+    os.rename(tmp, out)
+
+
+def discard_folder(tmp: Path) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_folder_atomic(out: str | Path, files: Mapping[str, bytes], private: bool = False) -> None:
+    """Create folder ``out`` holding ``files`` (relative names), all at once."""
+    tmp = stage_folder(out, files, private)
+    try:
+        publish_folder(tmp, out)
+    except BaseException:
+        discard_folder(tmp)
         raise

@@ -2,4 +2,175 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import click
+
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state  # noqa: F401
+from inspect_sched.errors import VerificationError
+
+_PLAN_OPTIONS = [
+    click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+                 help="Policy TOML (SPEC §3); the built-in default when omitted."),
+    click.option("--task", default=None, help="Task name (抽查任务); the policy's task by default."),
+    click.option("--filter", "filters", multiple=True, metavar="K=V",
+                 help="Only firms with K in V (district, category, tag, industry, credit, risk); repeatable."),
+    click.option("--departments", default=None, metavar="D1,D2",
+                 help="Departments of a joint task (部门联合抽查); default 生态环境."),
+]
+
+
+def _plan_options(fn):  # type: ignore[no-untyped-def]
+    for opt in reversed(_PLAN_OPTIONS):
+        fn = opt(fn)
+    return fn
+
+
+def _echo_strata(strata) -> None:  # type: ignore[no-untyped-def]
+    click.echo(f"  {'stratum':<8} {'eligible':>8} {'excluded':>8} {'drawn':>6}  excluded by reason")
+    for name, s in strata.items():
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.excluded.items())) or "-"
+        click.echo(f"  {name:<8} {s.eligible:>8} {sum(s.excluded.values()):>8} {s.sample_size:>6}  {reasons}")
+
+
+@cli.command("plan")
+@click.option("--period", required=True, help="YYYY-MM or YYYY-Qn.")
+@_plan_options
+@pass_state
+@handle_errors
+def plan_cmd(state: AppState, period: str, policy_path, task, filters, departments) -> None:  # type: ignore[no-untyped-def]
+    """Freeze the frame and probabilities; print the commitment hash to publish before the seed.
+
+    \b
+    Example:
+      inspect-sched plan --period 2026-12
+      inspect-sched plan --period 2026-Q4 --filter category=key --task 重点排污单位季度抽查
+    """
+    from inspect_sched.draws import build_spec, make_plan
+
+    spec = build_spec(period, policy_path, task, filters, departments)
+    result = make_plan(state.engine(), spec)
+    click.echo(f"plan {result.plan_id}: {spec.task}, period {spec.period.label}")
+    _echo_strata(result.strata)
+    click.echo(f"commitment: {result.commitment}")
+    click.echo(f"Publish the commitment now; then draw with: inspect-sched draw --plan {result.plan_id} "
+               "--period " + spec.period.label + " --seed <public seed> --out DIR")
+
+
+@cli.command("draw")
+@click.option("--period", required=True, help="YYYY-MM or YYYY-Qn.")
+@click.option("--seed", required=True,
+              help="1–200 printable characters, no '|'. Use ≥ 20 digits from a public source; 'auto' draws one.")
+@click.option("--plan", "plan_id", type=int, default=None, help="Use a frozen plan (from `plan`).")
+@_plan_options
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the bundle.")
+@pass_state
+@handle_errors
+def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters, departments, out) -> None:  # type: ignore[no-untyped-def]
+    """Draw firms, assign inspectors, record the draw in the ledger and write its bundle.
+
+    \b
+    Example:
+      inspect-sched draw --period 2026-12 --seed 20261201093015482736 --out draws/2026-12
+      inspect-sched draw --plan 3 --period 2026-12 --seed 0417263541987263 --out draws/2026-12
+    """
+    from inspect_sched.draws import auto_seed, build_spec, make_draw
+
+    if plan_id is not None and (policy_path or task or filters or departments):
+        raise click.UsageError("--plan fixes the policy, task, filters and departments; do not give them again")
+    if seed == "auto":
+        seed = auto_seed()
+        click.echo(f"seed {seed} drawn with `secrets`: NOT publicly verifiable; prefer a public seed.", err=True)
+    engine = state.engine()
+    if plan_id is not None:
+        result = make_draw(engine, seed, out, plan_id=plan_id)
+        if result.derivation.spec.period.label != period.strip().replace("q", "Q"):
+            pass  # the plan's period wins; checked below
+    else:
+        result = make_draw(engine, seed, out, spec=build_spec(period, policy_path, task, filters, departments))
+    d = result.derivation
+    redraw = f" — REDRAW of draw {result.redraw_of}" if result.redraw_of else ""
+    click.echo(f"draw {result.draw_id} (ledger #{result.sequence}){redraw}: {d.spec.task}, {d.spec.period.label}")
+    _echo_strata(d.strata)
+    a = d.assignment
+    click.echo(f"  {len(d.sample)} firms drawn; teams assigned ({a.solver}, {a.status}, objective {a.objective})")
+    click.echo(f"  bundle: {Path(result.out)}  (内部资料，检查前保密)")
+    click.echo(f"  manifest sha256: {result.manifest_sha256}")
+
+
+@cli.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@handle_errors
+def verify_cmd(bundle: str) -> None:
+    """Re-derive a bundle from its own files; print `verified` or list every difference.
+
+    \b
+    Example:
+      inspect-sched verify draws/2026-12
+    """
+    from inspect_sched.verify import verify_bundle
+
+    problems = verify_bundle(bundle)
+    if problems:
+        raise VerificationError([f"{bundle}: {len(problems)} difference(s):", *(f"  {p}" for p in problems)])
+    click.echo("verified")
+
+
+@cli.command("export")
+@click.option("--draw", "draw_id", type=int, required=True, help="Draw id (see `ledger list`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the bundle.")
+@pass_state
+@handle_errors
+def export_cmd(state: AppState, draw_id: int, out: str) -> None:
+    """Write a recorded draw's bundle again, byte for byte, from the database.
+
+    \b
+    Example:
+      inspect-sched export --draw 3 --out copy-of-draw-3
+    """
+    from inspect_sched.draws import export_bundle
+
+    click.echo(f"bundle of draw {draw_id} written to {export_bundle(state.engine(), draw_id, out)}")
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """The hash-chained ledger of every draw ever made."""
+
+
+@ledger_group.command("list")
+@pass_state
+@handle_errors
+def ledger_list_cmd(state: AppState) -> None:
+    """Every ledger entry in order: draws (with redraw marker) and results imports.
+
+    \b
+    Example:
+      inspect-sched ledger list
+    """
+    from inspect_sched.ledger_view import ledger_rows
+
+    rows = ledger_rows(state.engine())
+    if not rows:
+        click.echo("the ledger is empty: no draw has been made")
+        return
+    for r in rows:
+        click.echo(r)
+
+
+@ledger_group.command("verify")
+@pass_state
+@handle_errors
+def ledger_verify_cmd(state: AppState) -> None:
+    """Recompute the hash chain and check every stored draw against it.
+
+    \b
+    Example:
+      inspect-sched ledger verify
+    """
+    from inspect_sched.ledger_view import verify_ledger
+
+    problems, count = verify_ledger(state.engine())
+    if problems:
+        raise VerificationError([f"ledger: {len(problems)} problem(s):", *(f"  {p}" for p in problems)])
+    click.echo(f"ledger verified: {count} entries, chain intact")
