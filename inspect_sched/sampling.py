@@ -11,11 +11,14 @@ distinct weight.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import attrgetter
 
 from inspect_sched.policy import StratumRule
 
@@ -28,7 +31,8 @@ __all__ = [
     "ticket",
 ]
 
-_TWO_256 = 1 << 256
+_numerator = attrgetter("numerator")
+_denominator = attrgetter("denominator")
 
 
 def _prefix_hasher(seed: str, purpose: str):  # -> hashlib._Hash
@@ -46,21 +50,38 @@ def assign_cost(seed: str, uscc: str, inspector_id: str) -> int:
     return ticket(seed, "assign", f"{uscc}|{inspector_id}") >> 216
 
 
-def _ticket_digests(seed: str, purpose: str, keys: Iterable[str]) -> list[bytes]:
-    """The 32-byte big-endian tickets of many keys under one (seed, purpose).
+def _seeded_order(seed: str, purpose: str, keys: Sequence[str]) -> tuple[list[bytes], list[int]]:
+    """The 32-byte big-endian tickets of ``keys`` under one (seed, purpose), and the
+    positions of ``keys`` sorted by ``(ticket, key)``.
 
-    Byte strings of equal length order exactly as the integers they spell, so they can
-    serve as sort keys without converting.
+    Equal-length big-endian byte strings order exactly as the integers they spell, so the
+    digests sort as the tickets. The sort key is ``digest + 4-byte position``: a plain bytes
+    comparison, and the position is only reached on equal tickets. Equal tickets mean the
+    same key twice (rejected) or a SHA-256 collision; either way the exact ``(ticket, key)``
+    order is then re-established by a slower sort, so the order is always total and exact.
     """
     base = _prefix_hasher(seed, purpose)
-    out = []
-    append = out.append
     copy = base.copy
+    digests = []
+    add = digests.append
     for key in keys:
         h = copy()
         h.update(key.encode())
-        append(h.digest())
-    return out
+        add(h.digest())
+    count = len(digests)
+    if count < 1 << 32:
+        tagged = [d + i.to_bytes(4, "big") for i, d in enumerate(digests)]
+        tagged.sort()
+        order = [int.from_bytes(t[32:], "big") for t in tagged]
+    else:  # pragma: no cover - beyond any real frame
+        order = sorted(range(count), key=digests.__getitem__)
+    if len(set(digests)) != count:
+        if len(set(keys)) != count:
+            seen: set[str] = set()
+            twice = next(k for k in keys if k in seen or seen.add(k))
+            raise ValueError(f"firm {twice} appears more than once")
+        order.sort(key=lambda i: (digests[i], keys[i]))
+    return digests, order
 
 
 def sample_size(rule: StratumRule, n_eligible: int) -> int:
@@ -124,25 +145,26 @@ def _grouped_pi(groups: dict[Fraction, int], n: int) -> tuple[int, dict[Fraction
     return den, nums
 
 
-def _key(w: Fraction | int) -> tuple[int, int]:
-    # Hashing a Fraction is slow (modular inverse); a (numerator, denominator) pair is fast
-    # and, as Fraction and int are always in lowest terms, equally exact.
-    return (w.numerator, w.denominator)
+def _group(weights: Iterable[Fraction | int]) -> Counter[tuple[int, int]]:
+    """Firms per distinct weight, keyed by ``(numerator, denominator)``."""
+    return Counter(_weight_keys(weights))
 
 
-def _group(weights: Iterable[Fraction | int]) -> dict[tuple[int, int], int]:
-    counts: dict[tuple[int, int], int] = {}
-    get = counts.get
-    for w in weights:
-        k = (w.numerator, w.denominator)
-        counts[k] = get(k, 0) + 1
-    return counts
+def _weight_keys(weights: Iterable[Fraction | int]) -> list[tuple[int, int]]:
+    # Hashing a Fraction is slow (a modular inverse each time); a (numerator, denominator)
+    # pair hashes fast and, as Fraction and int are always in lowest terms, is as exact.
+    weights = list(weights)
+    try:
+        return list(zip(map(_numerator, weights), map(_denominator, weights), strict=True))
+    except AttributeError:
+        bad = next(w for w in weights if not isinstance(w, Fraction | int))
+        raise TypeError(f"weights must be exact (Fraction or int), got {bad!r}") from None
 
 
-def _pi_by_key(counts: dict[tuple[int, int], int], n: int) -> tuple[int, dict[tuple[int, int], int]]:
+def _pi_by_key(counts: Counter[tuple[int, int]], n: int) -> tuple[int, dict[tuple[int, int], int]]:
     groups = {Fraction(a, b): c for (a, b), c in counts.items()}
     den, nums = _grouped_pi(groups, n)
-    return den, {_key(w): v for w, v in nums.items()}
+    return den, {(w.numerator, w.denominator): v for w, v in nums.items()}
 
 
 def inclusion_probabilities(weights: Sequence[Fraction], n: int) -> list[Fraction]:
@@ -150,9 +172,10 @@ def inclusion_probabilities(weights: Sequence[Fraction], n: int) -> list[Fractio
 
     ``n == 0`` gives all 0; ``n == len(weights)`` gives all 1.
     """
-    den, nums = _pi_by_key(_group(weights), n)
+    wkeys = _weight_keys(weights)
+    den, nums = _pi_by_key(Counter(wkeys), n)
     cache = {k: Fraction(v, den) for k, v in nums.items()}
-    return [cache[(w.numerator, w.denominator)] for w in weights]
+    return [cache[k] for k in wkeys]
 
 
 @dataclass(frozen=True)
@@ -195,35 +218,46 @@ def draw_stratum(
     integers.
     """
     count = len(firms)
-    usccs = [f[0] for f in firms]
-    if len(set(usccs)) != count:
-        raise ValueError(f"stratum {stratum}: a firm (uscc) appears more than once")
-    weights = [f[1] for f in firms]
     if count == 0:
         if n != 0:
             raise ValueError(f"stratum {stratum}: cannot draw {n} of 0 firms")
         return []
-    den, nums = _pi_by_key(_group(weights), n)
-    pi_cache = {k: Fraction(v, den) for k, v in nums.items()}
+    usccs = [f[0] for f in firms]
+    weights = [f[1] for f in firms]
+    wkeys = _weight_keys(weights)
+    groups = Counter(wkeys)
+    den, nums = _pi_by_key(groups, n)
+    distinct = list(groups)
+    group_of = list(map({k: g for g, k in enumerate(distinct)}.__getitem__, wkeys))
+    numerators = [nums[k] for k in distinct]
+    pis = [Fraction(nums[k], den) for k in distinct]
 
-    digests = _ticket_digests(seed, "order/" + stratum, usccs)
-    # Equal-length big-endian digests order as their integers; uscc breaks (impossible) ties.
-    order = sorted(range(count), key=lambda i: (digests[i], usccs[i]))
+    # Paused collection: a million new objects would otherwise trigger many full-heap scans.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        digests, order = _seeded_order(seed, "order/" + stratum, usccs)
 
-    start = ticket(seed, "start/" + stratum, "")
-    threshold = (start * den) >> 256  # ⌊t·D / 2²⁵⁶⌋, the j = 0 threshold
-    running = 0
-    from_bytes = int.from_bytes
-    rows: list[StratumDraw] = []
-    append = rows.append
-    for i in order:
-        w = weights[i]
-        k = (w.numerator, w.denominator)
-        running += nums[k]
-        if running > threshold:
-            threshold += den
-            chosen = True
-        else:
-            chosen = False
-        append(_row(usccs[i], w, pi_cache[k], from_bytes(digests[i], "big"), chosen))
-    return rows
+        # The systematic walk, in seeded order, on small integers only.
+        start = ticket(seed, "start/" + stratum, "")
+        threshold = (start * den) >> 256  # ⌊t·D / 2²⁵⁶⌋, the j = 0 threshold
+        running = 0
+        selected = bytearray(count)
+        for i in order:
+            running += numerators[group_of[i]]
+            if running > threshold:
+                threshold += den
+                selected[i] = 1
+        if running != n * den:  # Σπ = n exactly; a broken invariant must never pass silently
+            raise AssertionError(f"stratum {stratum}: Σπ = {running}/{den}, expected {n}")
+
+        # Rows are built in input order (memory order: cache-friendly), then permuted.
+        from_bytes = int.from_bytes
+        rows = [
+            _row(uscc, weight, pis[g], from_bytes(digest, "big"), flag == 1)
+            for uscc, weight, g, digest, flag in zip(usccs, weights, group_of, digests, selected, strict=True)
+        ]
+        return list(map(rows.__getitem__, order))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
