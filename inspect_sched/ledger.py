@@ -56,10 +56,14 @@ def entries(session: Session) -> list[LedgerEntry]:
 # Checks per entry kind beyond the chain itself; results registers its own.
 EntryCheck = Callable[[Session, LedgerEntry, dict[str, Any]], list[str]]
 ENTRY_CHECKS: dict[str, EntryCheck] = {}
+# Whole-database checks run once after the chain (e.g. results written around the ledger).
+FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
 
 
 def verify(session: Session) -> list[str]:
     """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
+    from inspect_sched import results  # noqa: F401  (registers the "results" entry check)
+
     problems: list[str] = []
     prev = GENESIS_HASH
     seen_draws: set[int] = set()
@@ -88,6 +92,8 @@ def verify(session: Session) -> list[str]:
     for d in session.exec(select(Draw).order_by(Draw.id)):
         if d.id not in seen_draws:
             problems.append(f"draw {d.id}: has no ledger entry (recorded outside the ledger)")
+    for check in FINAL_CHECKS:
+        problems += check(session)
     return problems
 
 
@@ -140,4 +146,4 @@ def max_sequence(session: Session) -> int:
     return session.exec(select(func.coalesce(func.max(LedgerEntry.sequence), 0))).one()
 
 
-__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "max_sequence"]
+__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "FINAL_CHECKS", "max_sequence"]
