@@ -145,11 +145,6 @@ def _grouped_pi(groups: dict[Fraction, int], n: int) -> tuple[int, dict[Fraction
     return den, nums
 
 
-def _group(weights: Iterable[Fraction | int]) -> Counter[tuple[int, int]]:
-    """Firms per distinct weight, keyed by ``(numerator, denominator)``."""
-    return Counter(_weight_keys(weights))
-
-
 def _weight_keys(weights: Iterable[Fraction | int]) -> list[tuple[int, int]]:
     # Hashing a Fraction is slow (a modular inverse each time); a (numerator, denominator)
     # pair hashes fast and, as Fraction and int are always in lowest terms, is as exact.
@@ -200,9 +195,7 @@ def _row(uscc: str, weight: Fraction, pi: Fraction, order_ticket: int, selected:
     return row
 
 
-def draw_stratum(
-    seed: str, stratum: str, firms: Sequence[tuple[str, Fraction]], n: int
-) -> list[StratumDraw]:
+def draw_stratum(seed: str, stratum: str, firms: Sequence[tuple[str, Fraction]], n: int) -> list[StratumDraw]:
     """Systematic πps selection of ``n`` of ``firms`` (``(uscc, weight)`` pairs), SPEC §4.
 
     Rows come back in seeded order: by ``(ticket(seed, "order/" + stratum, uscc), uscc)``.

@@ -57,9 +57,7 @@ def _reference_draw(seed: str, stratum: str, firms, n: int) -> list[tuple[str, F
         for i in new:
             capped[i] = True
     pis = [F(1) if capped[i] else c * w for i, w in enumerate(weights)]
-    rows = sorted(
-        (ticket(seed, "order/" + stratum, u), u, p) for (u, _), p in zip(firms, pis, strict=True)
-    )
+    rows = sorted((ticket(seed, "order/" + stratum, u), u, p) for (u, _), p in zip(firms, pis, strict=True))
     u0 = F(ticket(seed, "start/" + stratum, ""), 2**256)
     out, cum = [], F(0)
     for _, uscc, p in rows:
@@ -93,7 +91,9 @@ def test_ticket_examples(vectors: dict) -> None:
 
 def test_ticket_is_sha256_of_utf8() -> None:
     raw = "种子|order/key|9143020771KM2U9ALM".encode()
-    assert ticket("种子", "order/key", "9143020771KM2U9ALM") == int.from_bytes(hashlib.sha256(raw).digest(), "big")
+    assert ticket("种子", "order/key", "9143020771KM2U9ALM") == int.from_bytes(
+        hashlib.sha256(raw).digest(), "big"
+    )
     assert 0 <= assign_cost("s", "u", "i") < 2**40
 
 
@@ -234,7 +234,9 @@ def test_input_order_independence() -> None:
 
 def test_rows_are_frozen() -> None:
     row = draw_stratum("s", "key", [("A", F(1))], 1)[0]
-    assert row == StratumDraw(uscc="A", weight=F(1), pi=F(1), order_ticket=ticket("s", "order/key", "A"), selected=True)
+    assert row == StratumDraw(
+        uscc="A", weight=F(1), pi=F(1), order_ticket=ticket("s", "order/key", "A"), selected=True
+    )
     with pytest.raises(AttributeError):
         row.selected = False  # type: ignore[misc]
 
@@ -270,7 +272,9 @@ _weight_values = st.sampled_from([F(v) for v in ("0.5", "0.75", "1", "1.5", "2",
 @settings(max_examples=150, deadline=None)
 @given(
     weights=st.lists(
-        st.one_of(_weight_values, st.fractions(min_value=F(1, 1000), max_value=F(1000), max_denominator=1000)),
+        st.one_of(
+            _weight_values, st.fractions(min_value=F(1, 1000), max_value=F(1000), max_denominator=1000)
+        ),
         min_size=1,
         max_size=60,
     ),
