@@ -178,7 +178,7 @@ def detect_encoding(path: str) -> str:
             head = fh.read(4096)
     except OSError as exc:
         raise InputFileError(path, message=f"cannot read the file: {exc.strerror}") from None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head.count(b"\x00") > len(head) // 4:
         raise InputFileError(
             path, message=f"file {path} is UTF-16 text (Excel \"Unicode Text\"); save it as CSV UTF-8 from Excel"
         )
@@ -217,7 +217,8 @@ def _sniff_delimiter(path: str, encoding: str) -> str:
 def _iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Cell]]]:
     csv.field_size_limit(1 << 30)  # oversized cells are reported by name below, not by csv
     with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
+        # strict: an unbalanced quote must be an error, not a cell that swallows the rest of the file.
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
         line = 1
         while True:
             line = reader.line_num + 1
