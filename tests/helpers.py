@@ -84,12 +84,17 @@ def results_csv(path: Path, rows: list[dict[str, str]], bom: bool = True) -> Pat
     return path
 
 
-def full_results(engine: Engine, draw_id: int, day: str = "2026-12-10") -> list[dict[str, str]]:
+def full_results(engine: Engine, draw_id: int, day: str | None = None) -> list[dict[str, str]]:
     """One result per drawn firm, by the assigned team; the first one finds a problem."""
     rows = []
     for k, f in enumerate(drawn_firms(engine, draw_id)):
         rows.append({
-            "uscc": f.uscc, "date": day, "result": "责令改正" if k == 0 else "未发现问题",
+            "uscc": f.uscc, "date": day or today_cn(), "result": "责令改正" if k == 0 else "未发现问题",
             "measures": "下达责令改正违法行为决定书" if k == 0 else "", "inspector_ids": "",
         })
     return rows
+
+
+def today_cn() -> str:
+    """Today in China (UTC+8): result dates may be neither in the future nor before the draw."""
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
