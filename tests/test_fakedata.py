@@ -229,3 +229,18 @@ def test_committed_fixtures_are_the_default_set(tmp_path: Path) -> None:
     for name in ALL_FILES:
         assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
     assert "fixtures generate --enterprises 3000 --inspectors 235 --seed 20261201" in (committed / "README.md").read_text()
+
+
+def test_committed_fixtures_import(sqlite_url: str) -> None:
+    """The importers read every committed file, GBK and xlsx copies included."""
+    committed = REPO / "fixtures"
+    if not (committed / "enterprises.csv").exists():
+        pytest.skip("no committed fixtures/")
+    runner = CliRunner()
+    for kind, name in (
+        ("enterprises", "enterprises.csv"), ("enterprises", "enterprises-gbk.csv"), ("enterprises", "enterprises.xlsx"),
+        ("inspectors", "inspectors.csv"), ("inspectors", "inspectors.xlsx"), ("positive-list", "positive_list.csv"),
+        ("conflicts", "conflicts.csv"), ("history", "history.csv"),
+    ):
+        result = runner.invoke(cli, ["--db", sqlite_url, "import", kind, str(committed / name)])
+        assert result.exit_code == 0, (name, result.output)
