@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
-from sqlalchemy import delete, func, update
-from sqlmodel import Session, select
-
 from helpers import (
     ADDRESS_MARK,
     DISTRICTS,
@@ -26,6 +22,10 @@ from helpers import (
     small_pool,
     today_cn,
 )
+from openpyxl import load_workbook
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
 from inspect_sched.cli import cli
 from inspect_sched.db import get_engine
 from inspect_sched.models import Draw, DrawFirm, HistoryEntry, LedgerEntry, Result
