@@ -215,20 +215,21 @@ def draw_stratum(seed: str, stratum: str, firms: Sequence[tuple[str, Fraction]],
         if n != 0:
             raise ValueError(f"stratum {stratum}: cannot draw {n} of 0 firms")
         return []
-    usccs = [f[0] for f in firms]
-    weights = [f[1] for f in firms]
-    wkeys = _weight_keys(weights)
-    groups = Counter(wkeys)
-    den, nums = _pi_by_key(groups, n)
-    distinct = list(groups)
-    group_of = list(map({k: g for g, k in enumerate(distinct)}.__getitem__, wkeys))
-    numerators = [nums[k] for k in distinct]
-    pis = [Fraction(nums[k], den) for k in distinct]
-
-    # Paused collection: a million new objects would otherwise trigger many full-heap scans.
+    # Paused collection: millions of new objects would otherwise trigger full-heap scans.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        usccs = [f[0] for f in firms]
+        weights = [f[1] for f in firms]
+        wkeys = _weight_keys(weights)
+        groups = Counter(wkeys)
+        den, nums = _pi_by_key(groups, n)
+        distinct = list(groups)
+        group_of = list(map({k: g for g, k in enumerate(distinct)}.__getitem__, wkeys))
+        del wkeys
+        numerators = [nums[k] for k in distinct]
+        pis = [Fraction(nums[k], den) for k in distinct]
+
         digests, order = _seeded_order(seed, "order/" + stratum, usccs)
 
         # The systematic walk, in seeded order, on small integers only.
