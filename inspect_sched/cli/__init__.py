@@ -5,8 +5,12 @@ Commands live in small modules by area; each registers itself on ``cli``.
 
 from __future__ import annotations
 
-from inspect_sched.cli import draws, outputs, pools  # noqa: F401,E402  (register commands)
-from inspect_sched.cli import fixtures_cmd  # noqa: F401
+from inspect_sched.cli import (  # noqa: F401,E402  (register commands)
+    draws,
+    fixtures_cmd,  # noqa: F401
+    outputs,
+    pools,
+)
 from inspect_sched.cli.base import cli
 
 

@@ -174,3 +174,42 @@ def ledger_verify_cmd(state: AppState) -> None:
     if problems:
         raise VerificationError([f"ledger: {len(problems)} problem(s):", *(f"  {p}" for p in problems)])
     click.echo(f"ledger verified: {count} entries, chain intact")
+
+
+@cli.command("demo")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="New folder for the demo's database, bundle and public sheet [default: a new folder here].")
+@click.option("--fixtures", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of pool files [default: the bundled fixtures/].")
+@handle_errors
+def demo_cmd(out: str | None, fixtures: str | None) -> None:
+    """The main job on a fresh embedded database and the bundled synthetic city.
+
+    Imports the pools, freezes a plan for 2026-12, draws with a fixed public-style seed,
+    assigns inspectors, verifies the bundle and the ledger, and writes a sample public sheet.
+
+    \b
+    Example:
+      inspect-sched demo
+      inspect-sched demo --out /tmp/demo
+    """
+    from inspect_sched.demo import DEMO_SEED, run_demo
+
+    r = run_demo(out, fixtures)
+    click.echo(f"demo folder: {r.out}  (database {r.db_url})")
+    for label, s in r.imported:
+        click.echo(f"  imported {label}: {s.total:,} rows")
+    assert r.plan is not None and r.draw is not None
+    click.echo(f"plan {r.plan.plan_id} committed: {r.plan.commitment}")
+    d = r.draw.derivation
+    click.echo(f"draw {r.draw.draw_id}, period {d.spec.period.label}, seed {DEMO_SEED}:")
+    _echo_strata(d.strata)
+    a = d.assignment
+    click.echo(f"  {len(d.sample)} firms drawn, teams of {d.spec.policy.team_size} assigned "
+               f"({a.solver}, {a.status}, objective {a.objective})")
+    click.echo(f"bundle: {r.draw.out}  — verify: {'verified' if not r.bundle_problems else r.bundle_problems}")
+    click.echo(f"ledger: {'verified' if not r.ledger_problems else r.ledger_problems}")
+    for p in r.public_files:
+        click.echo(f"public sheet (sample, before results): {p}")
+    if r.bundle_problems or r.ledger_problems:
+        raise click.ClickException("the demo's own checks failed; this is a bug, please report it")
