@@ -35,7 +35,9 @@ class InputFileError(InspectSchedError):
     def __init__(self, path: str, problems: list[RowProblem] | None = None, message: str = ""):
         self.path = path
         self.problems = list(problems or [])
-        lines = [f"{path}: {message}" if message else f"{path}: {len(self.problems)} bad row(s); nothing was imported."]
+        # One row may have several bad cells; the headline counts rows, the list shows cells.
+        bad_rows = len({p.row for p in self.problems})
+        lines = [f"{path}: {message}" if message else f"{path}: {bad_rows} bad row(s); nothing was imported."]
         for p in self.problems[: self.MAX_SHOWN]:
             lines.append(f"  {p}")
         if len(self.problems) > self.MAX_SHOWN:

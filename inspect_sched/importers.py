@@ -52,6 +52,9 @@ Progress = Callable[[int, int | None], None]
 
 _CHUNK = 2000  # rows per lookup/insert batch: well under SQLite's bound-parameter limit
 _PROGRESS_EVERY = 5000
+# Records of files up to this many rows are kept from the check for the write (about 150 MB
+# at most); bigger files are parsed a second time rather than held in memory.
+_KEEP = 200_000
 
 
 @dataclass(frozen=True)
@@ -333,10 +336,15 @@ def _records(table: Table, kind: _Kind, problems: list[RowProblem]) -> Iterator[
         yield number, (record if row.ok else None)
 
 
-def _check(table: Table, kind: _Kind, progress: Progress | None) -> tuple[int, dict[tuple, int]]:
-    """Pass 1: every problem of the file, or its row count and first row number per key."""
+_Checked = tuple[int, dict[tuple, int], list[tuple[int, dict[str, Any]]] | None]
+
+
+def _check(table: Table, kind: _Kind, progress: Progress | None) -> _Checked:
+    """Pass 1: every problem of the file, or its row count, first row number per key and,
+    for a file of ordinary size, its records (a huge file is parsed again instead)."""
     problems: list[RowProblem] = []
     first: dict[tuple, int] = {}
+    kept: list[tuple[int, dict[str, Any]]] | None = []
     total = 0
     for number, record in _records(table, kind, problems):
         total += 1
@@ -344,6 +352,10 @@ def _check(table: Table, kind: _Kind, progress: Progress | None) -> tuple[int, d
             progress(total, None)
         if record is None:
             continue
+        if kept is not None:
+            kept.append((number, record))
+            if len(kept) > _KEEP:
+                kept = None
         key = tuple(record[k] for k in kind.key)
         if key not in first:
             first[key] = number
@@ -355,7 +367,7 @@ def _check(table: Table, kind: _Kind, progress: Progress | None) -> tuple[int, d
             ))
     if problems:
         raise InputFileError(table.path, problems)
-    return total, first
+    return total, first, kept
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -406,14 +418,14 @@ def _delete_absent(session: Session, kind: _Kind, keep: Mapping[tuple, int]) -> 
 def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress: Progress | None) -> ImportSummary:
     kind = KINDS[name]
     table = _open(path, kind)
-    total, first = _check(table, kind, progress)
+    total, first, kept = _check(table, kind, progress)
     ensure_schema(engine)
     inserted = updated = unchanged = deleted = 0
     scratch: list[RowProblem] = []
 
     def clean() -> Iterator[dict[str, Any]]:
         nonlocal unchanged
-        for number, record in _records(table, kind, scratch):
+        for number, record in kept if kept is not None else _records(table, kind, scratch):
             # Pass 1 passed, so every record is good; a later copy of a history row is skipped.
             assert record is not None
             if first[tuple(record[k] for k in kind.key)] != number:
@@ -472,9 +484,6 @@ def parse_results_file(path: str | Path) -> list[ResultRow]:
     """
     kind = KINDS["results"]
     table = _open(path, kind)
-    _check(table, kind, None)
-    out: list[ResultRow] = []
-    for number, record in _records(table, kind, []):
-        assert record is not None
-        out.append(ResultRow(row=number, **record))
-    return out
+    _total, _first, kept = _check(table, kind, None)
+    records = kept if kept is not None else _records(table, kind, [])
+    return [ResultRow(row=number, **record) for number, record in records if record is not None]

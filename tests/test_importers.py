@@ -156,6 +156,15 @@ def test_headers_are_matched_loosely_and_excel_date_cells_are_read(sqlite_url, t
     ]
 
 
+def test_excel_numbers_and_booleans_are_read_as_the_user_sees_them(sqlite_url, tmp_path):
+    path = write_file(tmp_path / "i", INS_EN[:3] + ["cert_valid_until", "active"],
+                      [[43020001, "张三", 12.0, dt.date(2027, 1, 1), False], [43020002.0, "李四", "", "2027-01-01", 1]], "xlsx")
+    result = run(sqlite_url, "import", "inspectors", path)
+    assert result.exit_code == 0, result.output
+    assert rows_of(sqlite_url, Inspector, "inspector_id", "unit", "active") == [
+        ("43020001", "12", False), ("43020002", "", True)]
+
+
 def test_title_row_above_the_header_is_skipped(sqlite_url, tmp_path):
     path = tmp_path / "titled.xlsx"
     wb = Workbook()
