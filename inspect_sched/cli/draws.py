@@ -208,8 +208,11 @@ def demo_cmd(out: str | None, fixtures: str | None) -> None:
     click.echo(f"  {len(d.sample)} firms drawn, teams of {d.spec.policy.team_size} assigned "
                f"({a.solver}, {a.status}, objective {a.objective})")
     click.echo(f"bundle: {r.draw.out}  — verify: {'verified' if not r.bundle_problems else r.bundle_problems}")
+    if r.results is not None:
+        click.echo("simulated results (dated today, so outside the period: the demo runs ahead of time):")
+        click.echo("  " + str(r.results).splitlines()[0])
     click.echo(f"ledger: {'verified' if not r.ledger_problems else r.ledger_problems}")
     for p in r.public_files:
-        click.echo(f"public sheet (sample, before results): {p}")
+        click.echo(f"public sheet (一公开): {p}")
     if r.bundle_problems or r.ledger_problems:
         raise click.ClickException("the demo's own checks failed; this is a bug, please report it")
