@@ -1,0 +1,451 @@
+"""The bad-input catalogue: every way a user can get a file, a policy or a command wrong.
+
+Each case runs the real command line (CliRunner) against a populated database (a pool, a
+draw, its results) and checks: exit 1 (2 for click usage errors), a message naming where
+(file, row, column) and what, no traceback, the database byte-for-byte unchanged (a full
+ordered dump of every table, ``tests/dbdump.py``) and no output folder left behind.
+
+The database is shared by all cases of a backend (module scope) — each case compares its
+own before/after dumps — so the whole catalogue runs on SQLite and PostgreSQL quickly.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import _postgres_server
+from dbdump import diff, dump
+from helpers import draw, full_results, results_csv, small_pool, today_cn
+from openpyxl import Workbook
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from inspect_sched import uscc as uscc_mod
+from inspect_sched.cli import cli
+from inspect_sched.db import get_engine, init_db
+from inspect_sched.models import ConflictEntry, Draw, DrawFirm, Enterprise, Inspector
+
+U1 = uscc_mod.make("91430200MA4L00001")
+U2 = uscc_mod.make("91430200MA4L00002")
+BAD_CHECK = U1[:-1] + ("0" if U1[-1] != "0" else "1")
+SEED = "20261201093015482736"
+
+
+# ---------------------------------------------------------------------------- the shared database
+
+
+@dataclass
+class Base:
+    url: str
+    draw_id: int
+    drawn: list[str]  # usccs of the draw's firms
+
+
+def _populate(url: str, tmp: Path) -> Base:
+    engine = get_engine(url)
+    small_pool(engine)
+    d = draw(engine, tmp / "bundle")
+    rows = full_results(engine, d.draw_id)
+    r = CliRunner().invoke(cli, ["--db", url, "results", "import", str(results_csv(tmp / "r.csv", rows[:-1])),
+                                 "--draw", str(d.draw_id)])
+    assert r.exit_code == 0, r.output
+    engine.dispose()
+    return Base(url, d.draw_id, [r["uscc"] for r in rows])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
+    tmp = tmp_path_factory.mktemp(f"bad_input_{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'base.db'}"
+        init_db(get_engine(url))
+        yield _populate(url, tmp)
+        return
+    server = _postgres_server()
+    assert server is not None
+    name = "t_" + uuid.uuid4().hex[:16]
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    init_db(get_engine(url))
+    try:
+        yield _populate(url, tmp)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ---------------------------------------------------------------------------- file makers
+
+
+def csv_bytes(header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    lines = [",".join(header), *(",".join(r) for r in rows)]
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+def xlsx_bytes(header: list[str], rows: list[list[object]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+ENT = ["统一社会信用代码", "单位名称", "所属区县"]
+INS = ["执法证号", "姓名", "所属区县", "执法证有效期至", "在岗"]
+GOOD_ENT = [U2, "乙公司", "芦淞区"]
+
+
+def ent(*rows: list[str], header: list[str] = ENT, encoding: str = "utf-8") -> bytes:
+    return csv_bytes(header, [GOOD_ENT, *rows], encoding)
+
+
+def formula_xlsx() -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ENT)
+    ws.append([U2, "乙公司", "芦淞区"])
+    ws.append([U1, "=CONCAT(\"甲\",\"公司\")", "荷塘区"])  # openpyxl saves no cached value
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def truncated_xlsx() -> bytes:
+    data = xlsx_bytes(ENT, [GOOD_ENT, [U1, "甲公司", "荷塘区"]])
+    return data[: len(data) // 2]
+
+
+def xlsx_missing_sheet() -> bytes:
+    """A valid zip that is not a workbook."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("hello.txt", "not a workbook")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------- the catalogue
+
+
+@dataclass(frozen=True)
+class Case:
+    args: Callable[[Path, Base], list[str]]  # the command line after --db URL
+    fragments: tuple[str, ...]  # the message must contain each (``{file}`` = the file's path)
+    code: int = 1
+
+
+def imp(kind: str, name: str, data: bytes | Callable[[], bytes]) -> Callable[[Path, Base], list[str]]:
+    def make(tmp: Path, _b: Base) -> list[str]:
+        p = tmp / name
+        p.write_bytes(data() if callable(data) else data)
+        return ["import", kind, str(p)]
+    return make
+
+
+def policy(toml: str) -> Callable[[Path, Base], list[str]]:
+    def make(tmp: Path, _b: Base) -> list[str]:
+        p = tmp / "policy.toml"
+        p.write_text(toml, encoding="utf-8")
+        return ["draw", "--period", "2026-11", "--seed", SEED, "--policy", str(p), "--out", str(tmp / "out")]
+    return make
+
+
+def results(rows: Callable[[Base], list[list[str]]] | bytes, name: str = "results.csv",
+            draw_id: int | None = None) -> Callable[[Path, Base], list[str]]:
+    header = ["统一社会信用代码", "检查日期", "检查结果", "处理措施", "实际检查人员执法证号"]
+
+    def make(tmp: Path, b: Base) -> list[str]:
+        p = tmp / name
+        p.write_bytes(rows if isinstance(rows, bytes) else csv_bytes(header, rows(b)))
+        return ["results", "import", str(p), "--draw", str(draw_id or b.draw_id)]
+    return make
+
+
+def draw_args(*extra: str, seed: str = SEED, period: str = "2026-11") -> Callable[[Path, Base], list[str]]:
+    def make(tmp: Path, _b: Base) -> list[str]:
+        return ["draw", "--period", period, "--seed", seed, *extra, "--out", str(tmp / "out")]
+    return make
+
+
+def const(*args: str) -> Callable[[Path, Base], list[str]]:
+    return lambda tmp, _b: [a.replace("{tmp}", str(tmp)) for a in args]
+
+
+def existing_out(tmp: Path, _b: Base) -> list[str]:
+    (tmp / "taken").mkdir()
+    (tmp / "taken" / "notes.txt").write_text("mine", encoding="utf-8")
+    return ["draw", "--period", "2026-11", "--seed", SEED, "--out", str(tmp / "taken")]
+
+
+def no_manifest(tmp: Path, _b: Base) -> list[str]:
+    (tmp / "folder").mkdir()
+    (tmp / "folder" / "frame.csv").write_text("uscc\n", encoding="utf-8")
+    return ["verify", str(tmp / "folder")]
+
+
+def _today() -> str:
+    return today_cn()
+
+
+CASES: dict[str, Case] = {
+    # --- encodings and unreadable files (all five importers share the reader; spread over them)
+    "utf16_enterprises": Case(imp("enterprises", "e.csv", codecs.BOM_UTF16_LE + ",".join(ENT).encode("utf-16-le")),
+                              ("{file}", "UTF-16")),
+    "utf16_no_bom_inspectors": Case(imp("inspectors", "i.csv", "执法证号,姓名\nA1,张三\n".encode("utf-16-le")),
+                                    ("{file}", "UTF-16")),
+    "latin1_conflicts": Case(imp("conflicts", "c.csv", f"inspector_id,uscc,reason\nA1,{U1},Soci\u00e9t\u00e9 \u00ff\n"
+                                 .encode("latin-1")), ("{file}", "not UTF-8 or GBK")),
+    "shift_jis_history": Case(imp("history", "h.csv", f"uscc,date,kind\n{U1},2025-01-01,ﾃｽﾄ,\n".encode("shift_jis")),
+                              ("{file}", "not UTF-8 or GBK")),
+    "empty_enterprises": Case(imp("enterprises", "e.csv", b""), ("{file}", "empty")),
+    "blank_lines_only": Case(imp("positive-list", "p.csv", b"\n\n  \n"), ("{file}", "empty")),
+    "header_only_inspectors": Case(imp("inspectors", "i.csv", csv_bytes(INS, [])), ("{file}", "no data rows")),
+    "header_only_xlsx": Case(imp("enterprises", "e.xlsx", xlsx_bytes(ENT, [])), ("{file}", "no data rows")),
+    "truncated_xlsx": Case(imp("enterprises", "e.xlsx", truncated_xlsx), ("{file}", "not a readable .xlsx")),
+    "zip_not_workbook": Case(imp("inspectors", "i.xlsx", xlsx_missing_sheet), ("{file}", "not a readable .xlsx")),
+    "csv_named_xlsx": Case(imp("conflicts", "c.xlsx", b"inspector_id,uscc\nA,B\n"), ("{file}", "not a readable .xlsx")),
+    "old_xls": Case(imp("enterprises", "e.xls", b"\xd0\xcf\x11\xe0"), ("{file}", ".xls")),
+    "unknown_suffix": Case(imp("history", "h.json", b"{}"), ("{file}", "unknown file type")),
+    "formula_without_value": Case(imp("enterprises", "e.xlsx", formula_xlsx), ("{file}", "B3", "formula")),
+    "unbalanced_quote": Case(imp("conflicts", "c.csv", f'inspector_id,uscc,reason\nA1,{U1},"open\n'.encode()),
+                             ("{file}", "line 2", "not valid CSV")),
+    "nul_byte_cell": Case(imp("enterprises", "e.csv", ent([U1, "甲\x00公司", "荷塘区"])), ("{file}",)),
+    # --- headers
+    "unknown_columns_only": Case(imp("enterprises", "e.csv", csv_bytes(["foo", "bar"], [["1", "2"]])),
+                                 ("{file}", "missing required column", "uscc", "统一社会信用代码")),
+    "missing_required_column": Case(imp("inspectors", "i.csv", csv_bytes(["执法证号", "姓名"], [["A9", "张"]])),
+                                    ("{file}", "missing required column", "cert_valid_until", "执法证有效期至")),
+    "duplicated_column_alias": Case(imp("enterprises", "e.csv",
+                                        csv_bytes(["uscc", "统一社会信用代码", "name", "district"], [[U1, U1, "甲", "荷塘区"]])),
+                                    ("{file}", "row 1", "both mean 'uscc'")),
+    "duplicated_unknown_column": Case(imp("enterprises", "e.csv",
+                                          csv_bytes([*ENT, "备注", "备注"], [[U1, "甲", "荷塘区", "a", "b"]])),
+                                      ("{file}", "备注", "appears twice")),
+    # --- 统一社会信用代码
+    "bad_check_character": Case(imp("enterprises", "e.csv", ent([BAD_CHECK, "甲公司", "荷塘区"])),
+                                ("{file}", "row 3", "统一社会信用代码", BAD_CHECK)),
+    "uscc_too_short": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1[:17], "2026-01-01"]])),
+                           ("{file}", "row 2", "uscc", "18 characters")),
+    "uscc_letter_O": Case(imp("conflicts", "c.csv", csv_bytes(["inspector_id", "uscc"], [["A1", U1[:8] + "O" + U1[9:]]])),
+                          ("{file}", "row 2", "uscc", "'O'")),
+    "duplicate_uscc_case": Case(imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区"], [U1.lower(), "甲2", "荷塘区"])),
+                                ("{file}", "row 4", "already in row 3")),
+    "duplicate_inspector": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "是"],
+                                                                         ["Ｚ1", "李", "", "2030-01-01", "是"]])),
+                                ("{file}", "row 3", "执法证号", "already in row 2")),
+    # --- dates, enumerations, numbers in cells
+    "date_feb_30": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2026-02-30", "是"]])),
+                        ("{file}", "row 2", "执法证有效期至", "no such day")),
+    "date_month_13": Case(imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2026-13-01", "random"]])),
+                          ("{file}", "row 2", "date", "no such day")),
+    "date_text": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1, "soon"]])),
+                      ("{file}", "row 2", "start", "2026-12-01")),
+    "end_before_start": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start", "end"], [[U1, "2026-05-01", "2026-04-30"]])),
+                             ("{file}", "row 2", "end", "before it starts")),
+    "unknown_credit": Case(imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区", "purple"], header=[*ENT, "环境信用等级"])),
+                           ("{file}", "row 3", "环境信用等级", "purple")),
+    "unknown_kind": Case(imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2025-01-01", "例行"]])),
+                         ("{file}", "row 2", "kind", "例行")),
+    "bad_boolean": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "也许"]])),
+                        ("{file}", "row 2", "在岗", "也许")),
+    "missing_required_cell": Case(imp("conflicts", "c.csv", csv_bytes(["执法证号", "统一社会信用代码"], [["", U1]])),
+                                  ("{file}", "row 2", "执法证号", "required")),
+    "enormous_cell": Case(imp("enterprises", "e.csv", ent([U1, "甲" * 50_000, "荷塘区"])),
+                          ("{file}", "row 3", "50,000 characters")),
+    "enormous_cell_xlsx": Case(imp("inspectors", "i.xlsx", lambda: xlsx_bytes(INS, [["Z1", "张" * 20_000, "", "2030-01-01", "是"]])),
+                               ("{file}", "B2", "20,000 characters")),
+    # --- the policy file
+    "policy_team_size_negative": Case(policy("team_size = -1\n"), ("policy.toml", "team_size", "-1")),
+    "policy_max_per_inspector_text": Case(policy('max_per_inspector = "many"\n'), ("policy.toml", "max_per_inspector", "many")),
+    "policy_unknown_key": Case(policy("team_sise = 2\n"), ("policy.toml", "unknown key", "team_sise")),
+    "policy_zero_weight": Case(policy('[credit_weight]\ngreen = "0"\nblue = "1"\nyellow = "2"\nred = "3"\nblack = "4"\n'),
+                               ("policy.toml", "credit_weight.green", "positive")),
+    "policy_ratio_text": Case(policy('[strata.key]\nratio = "a quarter"\n[strata.general]\nratio = "0.05"\n'
+                                     "[strata.special]\nfull_coverage = true\n"), ("policy.toml", "strata.key.ratio")),
+    "policy_ratio_above_one": Case(policy('[strata.key]\nratio = "1.5"\n[strata.general]\nratio = "0.05"\n'
+                                          "[strata.special]\nfull_coverage = true\n"), ("policy.toml", "strata.key.ratio")),
+    "policy_not_toml": Case(policy("team_size = = 2\n"), ("policy.toml", "not valid TOML")),
+    "policy_missing_file": Case(const("draw", "--period", "2026-11", "--seed", SEED, "--policy", "{tmp}/nope.toml",
+                                      "--out", "{tmp}/out"), ("nope.toml", "cannot read")),
+    # --- results import
+    "results_foreign_uscc": Case(results(lambda b: [[U1, _today(), "未发现问题", "", ""]]),
+                                 ("results.csv", "row 2", U1, "not one of")),
+    "results_future_date": Case(results(lambda b: [[b.drawn[-1], "2099-01-01", "未发现问题", "", ""]]),
+                                ("results.csv", "row 2", "2099-01-01", "future")),
+    "results_feb_30": Case(results(lambda b: [[b.drawn[-1], "2026-02-30", "未发现问题", "", ""]]),
+                           ("results.csv", "row 2", "检查日期", "no such day")),
+    "results_empty_result": Case(results(lambda b: [[b.drawn[-1], _today(), "", "", ""]]),
+                                 ("results.csv", "row 2", "检查结果", "required")),
+    "results_unknown_inspector": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", "NOBODY1;NOBODY2"]]),
+                                      ("results.csv", "row 2", "NOBODY1")),
+    "results_duplicate_uscc": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", ""],
+                                                      [b.drawn[-1].lower(), _today(), "责令改正", "", ""]]),
+                                   ("results.csv", "row 3", "already in row 2")),
+    "results_missing_draw": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", ""]], draw_id=999),
+                                 ("draw 999", "does not exist")),
+    "results_utf16": Case(results("统一社会信用代码,检查日期\n".encode("utf-16")), ("results.csv", "UTF-16")),
+    # --- the command line
+    "seed_with_pipe": Case(draw_args(seed="2026|1201"), ("seed", "'|'")),
+    "seed_with_control_char": Case(draw_args(seed="2026\x071201"), ("seed", "control character")),
+    "seed_with_newline": Case(draw_args(seed="2026\n1201"), ("seed", "control character")),
+    "seed_too_long": Case(draw_args(seed="1" * 201), ("seed", "201")),
+    "seed_empty": Case(draw_args(seed=""), ("seed", "0")),
+    "period_month_13": Case(draw_args(period="2026-13"), ("2026-13", "month")),
+    "period_garbage": Case(draw_args(period="December"), ("December", "YYYY-MM")),
+    "period_q5": Case(draw_args(period="2026-Q5"), ("2026-Q5", "YYYY-Qn")),
+    "filter_unknown_field": Case(draw_args("--filter", "colour=red"), ("colour", "unknown field")),
+    "filter_bad_value": Case(draw_args("--filter", "credit=purple"), ("purple", "credit")),
+    "filter_no_equals": Case(draw_args("--filter", "district"), ("--filter", "FIELD=VALUE")),
+    "filter_matches_nothing": Case(draw_args("--filter", "district=火星区"), ("frame is empty",)),
+    "plan_missing": Case(const("draw", "--plan", "999", "--period", "2026-11", "--seed", SEED, "--out", "{tmp}/out"),
+                         ("plan 999", "does not exist")),
+    "plan_with_policy": Case(const("draw", "--plan", "1", "--period", "2026-11", "--seed", SEED, "--task", "x",
+                                   "--out", "{tmp}/out"), ("--plan",), code=2),
+    "draw_out_not_empty": Case(existing_out, ("taken", "already exists")),
+    "draw_missing_seed": Case(const("draw", "--period", "2026-11", "--out", "{tmp}/out"), ("--seed",), code=2),
+    "draw_plan_not_a_number": Case(const("draw", "--plan", "one", "--period", "2026-11", "--seed", SEED,
+                                         "--out", "{tmp}/out"), ("--plan", "one"), code=2),
+    "verify_without_manifest": Case(no_manifest, ("folder", "no manifest.json")),
+    "verify_missing_folder": Case(const("verify", "{tmp}/nowhere"), ("nowhere",), code=2),
+    "export_missing_draw": Case(const("export", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")),
+    "publish_missing_draw": Case(const("publish", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")),
+    "publish_bad_format": Case(lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out"),
+                                               "--format", "pdf", "--allow-partial"], ("pdf", "xlsx")),
+    "publish_before_all_results": Case(lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")],
+                                       ("--allow-partial",)),
+    "import_missing_file": Case(const("import", "enterprises", "{tmp}/nope.csv"), ("nope.csv",), code=2),
+    "import_unknown_kind": Case(const("import", "firms", "{tmp}/nope.csv"), ("firms",), code=2),
+    "unknown_command": Case(const("frobnicate"), ("frobnicate",), code=2),
+}
+
+
+def invoke(url: str, args: list[str]) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_is_refused_cleanly_and_changes_nothing(base: Base, tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    args = case.args(tmp_path, base)
+    before = dump(base.url)
+    result = invoke(base.url, args)
+    after = dump(base.url)
+    out = result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"{name}: unexpected {type(result.exception).__name__}: {result.exception}\n{out}")
+    assert "Traceback" not in out
+    assert result.exit_code == case.code, out
+    file_args = [a for a in args if "/" in a and Path(a).suffix]
+    for fragment in case.fragments:
+        want = fragment.replace("{file}", file_args[0] if file_args else "")
+        assert want in out, f"{name}: {want!r} not in:\n{out}"
+    assert before == after, f"{name} changed the database: {diff(before, after)}"
+    assert not (tmp_path / "out").exists(), f"{name} left an output folder"
+    assert not list(tmp_path.glob(".out.*")), f"{name} left a staging folder"
+
+
+def test_the_catalogue_is_big_enough() -> None:
+    assert len(CASES) >= 30
+
+
+# ---------------------------------------------------------------------------- accept what the user means
+
+
+@pytest.mark.parametrize("spelling", ["lower", "fullwidth", "spaced", "fullwidth_lower"])
+def test_lower_case_and_full_width_codes_are_imported_normalised(db_url: str, tmp_path: Path, spelling: str) -> None:
+    code = uscc_mod.make("91430200MA4LABCD1")
+    typed = {
+        "lower": code.lower(),
+        "fullwidth": "".join(chr(ord(c) + 0xFEE0) for c in code),
+        "spaced": f" {code[:6]} {code[6:]} ",
+        "fullwidth_lower": "".join(chr(ord(c) + 0xFEE0) for c in code.lower()),
+    }[spelling]
+    path = tmp_path / "e.csv"
+    path.write_bytes(csv_bytes(ENT, [[typed, "甲公司", "荷塘区"]]))
+    r = invoke(db_url, ["import", "enterprises", str(path)])
+    assert r.exit_code == 0, r.output
+    cpath = tmp_path / "c.csv"
+    cpath.write_bytes(csv_bytes(["执法证号", "统一社会信用代码"], [["Ａ１", typed]]))
+    r = invoke(db_url, ["import", "conflicts", str(cpath)])
+    assert r.exit_code == 0, r.output
+    with Session(get_engine(db_url)) as s:
+        assert [e.uscc for e in s.exec(select(Enterprise))] == [code]
+        assert [(c.inspector_id, c.uscc) for c in s.exec(select(ConflictEntry))] == [("A1", code)]
+
+
+def test_full_width_seed_is_refused_or_kept_exactly(sqlite_url: str, tmp_path: Path) -> None:
+    """A seed is bytes: never normalised behind the user's back (SPEC §1 'exact UTF-8 bytes')."""
+    small_pool(get_engine(sqlite_url))
+    seed = "２０２６１２０１"
+    r = invoke(sqlite_url, ["draw", "--period", "2026-12", "--seed", seed, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0, r.output
+    with Session(get_engine(sqlite_url)) as s:
+        assert s.exec(select(Draw)).one().seed == seed
+
+
+# ---------------------------------------------------------------------------- a failed draw keeps its secret
+
+
+INFEASIBLE = """\
+max_per_inspector = 1
+[strata.key]
+ratio = "1"
+[strata.general]
+ratio = "1"
+[strata.special]
+full_coverage = true
+"""
+
+
+def test_failed_draw_after_sampling_never_prints_the_sample(db_url: str, tmp_path: Path) -> None:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    with Session(engine) as s:
+        firms = [(e.uscc, e.name, e.address) for e in s.exec(select(Enterprise))]
+        inspectors = [(i.inspector_id, i.name) for i in s.exec(select(Inspector))]
+    pol = tmp_path / "p.toml"
+    pol.write_text(INFEASIBLE, encoding="utf-8")
+    before = dump(db_url)
+    r = invoke(db_url, ["draw", "--period", "2026-12", "--seed", SEED, "--policy", str(pol),
+                        "--out", str(tmp_path / "o")])
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "max_per_inspector" in r.output or "inspector" in r.output, r.output
+    for code, name, address in firms:
+        assert code not in r.output and code.lower() not in r.output, "a drawn firm's code leaked"
+        assert name not in r.output and address not in r.output, "a drawn firm's name leaked"
+    for iid, iname in inspectors:
+        assert iid not in r.output and iname not in r.output, "an inspector leaked"
+    assert dump(db_url) == before
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o.*"))
+
+
+def test_draw_into_existing_folder_fails_before_sampling_and_says_nothing_drawn(db_url: str, tmp_path: Path) -> None:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "x").write_text("keep", encoding="utf-8")
+    before = dump(db_url)
+    r = invoke(db_url, ["draw", "--period", "2026-12", "--seed", SEED, "--out", str(taken)])
+    assert r.exit_code == 1
+    with Session(engine) as s:
+        for e in s.exec(select(Enterprise)):
+            assert e.uscc not in r.output and e.name not in r.output
+        assert s.exec(select(DrawFirm)).first() is None
+    assert dump(db_url) == before
+    assert [p.name for p in taken.iterdir()] == ["x"]
