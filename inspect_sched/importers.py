@@ -37,12 +37,13 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from inspect_sched import uscc as uscc_mod
 from inspect_sched import vocab
 from inspect_sched.db import ensure_schema, session_scope
-from inspect_sched.errors import InputFileError, RowProblem
+from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
 from inspect_sched.inputs import join_list, split_list
 from inspect_sched.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
 from inspect_sched.tabular import Cell, Table, read_table
@@ -433,14 +434,23 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
                 continue
             yield record
 
-    with session_scope(engine) as session:
-        for chunk in _chunks(clean(), _CHUNK):
-            i, u, n = _write_chunk(session, kind, chunk)
-            inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
-            if progress:
-                progress(inserted + updated + unchanged, total)
-        if replace:
-            deleted = _delete_absent(session, kind, first)
+    try:
+        with session_scope(engine) as session:
+            for chunk in _chunks(clean(), _CHUNK):
+                i, u, n = _write_chunk(session, kind, chunk)
+                inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
+                if progress:
+                    progress(inserted + updated + unchanged, total)
+            if replace:
+                deleted = _delete_absent(session, kind, first)
+    except IntegrityError:
+        # Only another writer can cause this: the file itself was checked for duplicate keys.
+        raise InspectSchedError(
+            f"{path}: the database changed while importing (another import running at the same time?); "
+            "nothing was imported; run the import again"
+        ) from None
+    except OperationalError as exc:
+        raise InspectSchedError(f"{path}: cannot write to the database ({exc.orig}); nothing was imported") from None
     if progress:
         progress(total, total)
     return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted)

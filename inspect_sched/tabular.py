@@ -178,7 +178,7 @@ def detect_encoding(path: str) -> str:
             head = fh.read(4096)
     except OSError as exc:
         raise InputFileError(path, message=f"cannot read the file: {exc.strerror}") from None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head.count(b"\x00") > len(head) // 4:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(head):
         raise InputFileError(
             path, message=f"file {path} is UTF-16 text (Excel \"Unicode Text\"); save it as CSV UTF-8 from Excel"
         )
@@ -204,6 +204,14 @@ def detect_encoding(path: str) -> str:
     raise InputFileError(
         path, message=f"file {path} is not UTF-8 or GBK text{guess}; save it as CSV UTF-8 from Excel"
     )
+
+
+def _looks_utf16(head: bytes) -> bool:
+    # Without a BOM, UTF-16 shows as NUL bytes (the high half of ASCII characters) all on the
+    # same side of each byte pair; Chinese characters alone have none, so count only parity.
+    even = head[0::2].count(0)
+    odd = head[1::2].count(0)
+    return even + odd >= 2 and max(even, odd) >= 0.9 * (even + odd)
 
 
 def _sniff_delimiter(path: str, encoding: str) -> str:
@@ -236,6 +244,12 @@ def _iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                     raise InputFileError(path, [RowProblem(
                         line, column_letter(i), c[:40], f"cell has {len(c):,} characters, at most {MAX_CELL:,} allowed"
                     )], message="a cell is too long; nothing was imported.")
+                if "\x00" in c:
+                    # PostgreSQL cannot store NUL and no one types it: the file is damaged or binary.
+                    raise InputFileError(path, [RowProblem(
+                        line, column_letter(i), c.replace("\x00", "\\0")[:40],
+                        "contains a NUL character; the file is damaged or not plain text — save it as CSV UTF-8 from Excel",
+                    )], message="a cell contains a NUL character; nothing was imported.")
             yield line, cells
 
 

@@ -300,6 +300,8 @@ def _truncated_xlsx(path: Path) -> Path:
         ("header_only.csv", lambda p: p.write_text("uscc,name,district\n"), "no data rows"),
         ("latin.csv", lambda p: p.write_bytes(b"uscc,name,district\nA,\x80\xff\x80,B\n"), "not UTF-8 or GBK"),
         ("utf16.csv", lambda p: p.write_bytes("uscc,name\n".encode("utf-16")), "UTF-16"),
+        ("utf16le.csv", lambda p: p.write_bytes("统一社会信用代码,单位名称\nA1,甲\n".encode("utf-16-le")), "UTF-16"),
+        ("nul.csv", lambda p: p.write_bytes(f"uscc,name,district\n{U1},a\x00b,c\n".encode()), "NUL"),
         ("huge.csv", lambda p: p.write_text(f"uscc,name,district\n{U1},{'x' * 10_001},d\n"), "10,000"),
         ("formula.xlsx", _xlsx_with_formula, "C2"),
         ("truncated.xlsx", _truncated_xlsx, "not a readable .xlsx"),
