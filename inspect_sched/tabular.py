@@ -208,10 +208,10 @@ def detect_encoding(path: str) -> str:
 
 def _looks_utf16(head: bytes) -> bool:
     # Without a BOM, UTF-16 shows as NUL bytes (the high half of ASCII characters) all on the
-    # same side of each byte pair; Chinese characters alone have none, so count only parity.
+    # same side of each byte pair (a few CJK characters such as 一 U+4E00 add one on the other side).
     even = head[0::2].count(0)
     odd = head[1::2].count(0)
-    return even + odd >= 2 and max(even, odd) >= 0.9 * (even + odd)
+    return even + odd >= 2 and max(even, odd) >= 0.75 * (even + odd)
 
 
 def _sniff_delimiter(path: str, encoding: str) -> str:
