@@ -153,7 +153,11 @@ class Inputs:
             if path not in files:
                 raise VerificationError([f"{path}: missing from the bundle"])
             names = [f.name for f in fields(rec)]
-            reader = csv.reader(io.StringIO(files[path].decode("utf-8")))
+            try:
+                text = files[path].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise VerificationError([f"{path}: not UTF-8 text (byte {exc.start} was changed?)"]) from None
+            reader = csv.reader(io.StringIO(text))
             header = next(reader, None)
             if header != names:
                 raise VerificationError([f"{path}: header is {header}, expected {names}"])
@@ -166,6 +170,12 @@ class Inputs:
                 except ValueError as exc:
                     raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
             tables[name] = rows
+        for name, key in (("enterprises", "uscc"), ("inspectors", "inspector_id")):
+            seen: set[str] = set()
+            for r in tables[name]:
+                if getattr(r, key) in seen:
+                    raise VerificationError([f"inputs/{name}.csv: {key} {getattr(r, key)} appears twice"])
+                seen.add(getattr(r, key))
         return cls(
             firms=tables["enterprises"],
             inspectors=tables["inspectors"],
