@@ -30,12 +30,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 
 import numpy as np
 import ortools
 
 from inspect_sched.errors import AssignmentInfeasible
-from inspect_sched.inputs import Conflict, Firm, InspectorRec, Inspection
+from inspect_sched.inputs import Conflict, Firm, Inspection, InspectorRec
 from inspect_sched.sampling import assign_cost
 
 __all__ = [
@@ -196,7 +197,7 @@ def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
             mask[blocked[f.uscc]] = False
         idx = np.flatnonzero(mask).astype(np.int64)
         elig.append(idx)
-        cost.append(_costs(seed, f.uscc, [id_bytes[j] for j in idx]))
+        cost.append(_costs(seed, f.uscc, list(compress(id_bytes, mask)) if len(idx) < n_insp else id_bytes))
         need = [("dept", d) for d in depts] if len(depts) > 1 else []
         specs = sorted({rules.specialty_required[t] for t in f.tags if t in rules.specialty_required})
         for s in specs:
@@ -253,7 +254,9 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
             n = len(items)
             have = "has" if n == 1 else "have"
             if problem[0] == "count":
-                what = f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {k}"
+                what = (
+                    f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {k}"
+                )
             elif problem[0] == "dept":
                 what = f"{have} no eligible inspector of department {problem[1]}"
                 advice.add(f"add eligible inspectors of department {problem[1]}")
@@ -263,18 +266,20 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
             totals = Counter()
             for _u, r in items:
                 totals.update(r.keys())
-            why = ", ".join(
-                f"{r} removes {_range([c[r] for _u, c in items])}" for r in REASONS if totals[r]
-            )
+            why = ", ".join(f"{r} removes {_range([c[r] for _u, c in items])}" for r in REASONS if totals[r])
             advice.update(_ADVICE[r] for r in REASONS if totals[r])
             shown = [u for u, _ in items[:_MAX_SHOWN]] + (["…"] if n > _MAX_SHOWN else [])
             lines.append(
-                f"{_firm_count(n)} in {district} {what}" + (f": {why}" if why else "") + f" ({', '.join(shown)})"
+                f"{_firm_count(n)} in {district} {what}"
+                + (f": {why}" if why else "")
+                + f" ({', '.join(shown)})"
             )
         raise AssignmentInfeasible(
             "no inspector assignment satisfies every rule:\n  "
             + "\n  ".join(lines)
-            + "\nTo fix: " + "; ".join(sorted(advice)) + "."
+            + "\nTo fix: "
+            + "; ".join(sorted(advice))
+            + "."
         )
     _capacity_check(inst)
 
@@ -321,6 +326,13 @@ def _solver_infeasible(inst: _Instance) -> AssignmentInfeasible:
 # --------------------------------------------------------------------------- candidates
 
 
+def _cheapest(c: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` smallest entries of ``c`` (all when there are fewer)."""
+    if len(c) <= n:
+        return np.arange(len(c))
+    return np.argpartition(c, n - 1)[:n]
+
+
 def _initial_candidates(inst: _Instance, per_firm: int, per_group: int) -> list[np.ndarray]:
     """Per firm: positions (into elig/cost) of the cheapest pairs, plus the cheapest per group."""
     cands = []
@@ -328,11 +340,10 @@ def _initial_candidates(inst: _Instance, per_firm: int, per_group: int) -> list[
         if len(idx) <= per_firm:
             cands.append(np.arange(len(idx)))
             continue
-        order = np.argsort(c, kind="stable")
-        chosen = [order[:per_firm]]
+        chosen = [_cheapest(c, per_firm)]
         for g in need:
-            in_g = inst.member[g][idx[order]]
-            chosen.append(order[in_g][:per_group])
+            pos = np.flatnonzero(inst.member[g][idx])
+            chosen.append(pos[_cheapest(c[pos], per_group)])
         cands.append(np.unique(np.concatenate(chosen)))
     return cands
 
@@ -358,7 +369,10 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     firm_nodes = np.arange(1, 1 + n_f, dtype=np.int64)
     insp_nodes = np.arange(1 + n_f, 1 + n_f + n_i, dtype=np.int64)
     mcf.add_arcs_with_capacity_and_unit_cost(
-        np.full(n_f, src, dtype=np.int64), firm_nodes, np.full(n_f, inst.k, dtype=np.int64), np.zeros(n_f, dtype=np.int64)
+        np.full(n_f, src, dtype=np.int64),
+        firm_nodes,
+        np.full(n_f, inst.k, dtype=np.int64),
+        np.zeros(n_f, dtype=np.int64),
     )
     pair_arcs = mcf.add_arcs_with_capacity_and_unit_cost(
         1 + fs, 1 + n_f + ins, np.ones(len(fs), dtype=np.int64), cs
@@ -380,7 +394,12 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     return np.asarray(mcf.flows(pair_arcs), dtype=np.int64)
 
 
-def _solve_cpsat(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
+def _solve_cpsat(inst: _Instance, fs, ins, cs, hint=None, first_only: bool = False) -> np.ndarray | None:
+    """CP-SAT on the given pairs; a 0/1 array, or None if infeasible.
+
+    ``first_only`` stops at the first solution (used only for an upper bound, which decides
+    nothing but how many pairs the final model must keep); otherwise OPTIMAL is required.
+    """
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
@@ -402,13 +421,18 @@ def _solve_cpsat(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         if len(js) > cap:
             model.add(sum(x[j] for j in js) <= cap)
     model.minimize(sum(int(c) * x[j] for j, c in enumerate(cs.tolist())))
+    if hint is not None:
+        for j, v in enumerate(hint.tolist()):
+            model.add_hint(x[j], bool(v))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
+    if first_only:
+        solver.parameters.stop_after_first_solution = True
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         return None
-    if status != cp_model.OPTIMAL:
+    if status != cp_model.OPTIMAL and not (first_only and status == cp_model.FEASIBLE):
         raise RuntimeError(f"CP-SAT ended with status {solver.status_name(status)}, not OPTIMAL")
     return np.array([solver.value(v) for v in x], dtype=np.int64)
 
@@ -417,7 +441,7 @@ def _solve_cpsat(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
 
 
 def _lp_duals(inst: _Instance, fs, ins, cs):
-    """Integer, sign-valid duals of the restricted LP relaxation (GLOP), or None."""
+    """Integer, sign-valid duals of the restricted LP relaxation (GLOP) and its x; or None."""
     from ortools.linear_solver import pywraplp
 
     scale = float(1 << 24)
@@ -447,11 +471,16 @@ def _lp_duals(inst: _Instance, fs, ins, cs):
     y_team = np.array([r(t.dual_value()) for t in team], dtype=np.int64)
     y_cover = {key: max(0, r(con.dual_value())) for key, con in cover.items()}
     y_cap = np.array([min(0, r(con.dual_value())) for con in capc], dtype=np.int64)
-    return y_team, y_cover, y_cap
+    xval = np.array([v.solution_value() for v in x])
+    return (y_team, y_cover, y_cap), xval
 
 
-def _certify(inst: _Instance, cands: list[np.ndarray], objective: int, duals) -> list[np.ndarray]:
-    """Positions of non-candidate pairs that the dual bound cannot rule out, per firm."""
+def _bound(inst: _Instance, duals) -> tuple[int, list[np.ndarray]]:
+    """Exact Lagrangian bound L(y) over *all* eligible pairs and each pair's reduced cost.
+
+    Any assignment x costs at least ``L + Σ max(0, rc_j)·x_j``: a pair with ``L + rc > U``
+    is in no assignment of cost ≤ U.
+    """
     y_team, y_cover, y_cap = duals
     cap = inst.rules.max_per_inspector
     bound = inst.k * int(y_team.sum()) + sum(y_cover.values()) + cap * int(y_cap.sum())
@@ -464,6 +493,12 @@ def _certify(inst: _Instance, cands: list[np.ndarray], objective: int, duals) ->
                 rc = rc - yg * inst.member[g][idx]
         bound += int(np.minimum(rc, 0).sum())
         rcs.append(rc)
+    return bound, rcs
+
+
+def _certify(inst: _Instance, cands: list[np.ndarray], objective: int, duals) -> list[np.ndarray]:
+    """Positions of non-candidate pairs that the dual bound cannot rule out, per firm."""
+    bound, rcs = _bound(inst, duals)
     failing = []
     for f, rc in enumerate(rcs):
         outside = np.ones(len(rc), dtype=bool)
@@ -475,6 +510,81 @@ def _certify(inst: _Instance, cands: list[np.ndarray], objective: int, duals) ->
 # --------------------------------------------------------------------------- assign
 
 
+def _complete(inst: _Instance, cands) -> bool:
+    return all(len(p) == len(e) for p, e in zip(cands, inst.elig, strict=True))
+
+
+def _assign_flow(inst: _Instance, cands, per_firm: int, per_group: int):
+    """Min-cost flow on candidates, certified optimal over all pairs (see module doc)."""
+    while True:
+        complete = _complete(inst, cands)
+        fs, ins, cs = _pairs(inst, cands)
+        x = _solve_flow(inst, fs, ins, cs)
+        if x is None:
+            if complete:
+                raise _solver_infeasible(inst)
+            per_firm, per_group = 2 * per_firm, 2 * per_group
+            more = _initial_candidates(inst, per_firm, per_group)
+            cands = [np.union1d(a, b) for a, b in zip(cands, more, strict=True)]
+            continue
+        objective = int(sum(int(c) for c in cs[x == 1].tolist()))
+        if complete:
+            return fs, ins, x, objective
+        lp = _lp_duals(inst, fs, ins, cs)
+        if lp is None:  # pragma: no cover - GLOP trouble: fall back to the full model
+            cands = [np.arange(len(e)) for e in inst.elig]
+            continue
+        failing = _certify(inst, cands, objective, lp[0])
+        if not any(len(p) for p in failing):
+            return fs, ins, x, objective
+        cands = [np.union1d(a, b) for a, b in zip(cands, failing, strict=True)]
+
+
+def _assign_cpsat(inst: _Instance, cands, per_firm: int, per_group: int):
+    """CP-SAT on the pairs that LP reduced costs cannot rule out; optimal over all pairs.
+
+    1. LP relaxation on candidates (adding pairs of negative reduced cost, a few rounds)
+       gives duals y and the exact bound L(y) over all pairs.
+    2. A first CP-SAT solution on the candidates (hinted by the LP) gives an upper bound U.
+    3. Every pair with L + rc ≤ U is kept — no optimal assignment uses another — and CP-SAT
+       solves that model to proven optimality.
+    """
+    while True:
+        lp = None
+        for _round in range(6):
+            fs, ins, cs = _pairs(inst, cands)
+            lp = _lp_duals(inst, fs, ins, cs)
+            if lp is None:
+                break
+            _bnd, rcs = _bound(inst, lp[0])
+            new = [np.setdiff1d(np.flatnonzero(rc < 0), c) for rc, c in zip(rcs, cands, strict=True)]
+            if not any(len(n) for n in new):
+                break
+            cands = [np.union1d(c, n) for c, n in zip(cands, new, strict=True)]
+            fs, ins, cs = _pairs(inst, cands)
+            lp = _lp_duals(inst, fs, ins, cs)
+            if lp is None:
+                break
+        first = None if lp is None else _solve_cpsat(inst, fs, ins, cs, hint=lp[1] >= 0.5, first_only=True)
+        if first is None:
+            if _complete(inst, cands):
+                raise _solver_infeasible(inst)
+            per_firm, per_group = 2 * per_firm, 2 * per_group
+            more = _initial_candidates(inst, per_firm, per_group)
+            cands = [np.union1d(a, b) for a, b in zip(cands, more, strict=True)]
+            continue
+        upper = int(sum(int(c) for c in cs[first == 1].tolist()))
+        bound, rcs = _bound(inst, lp[0])
+        keep = [np.flatnonzero(bound + rc <= upper) for rc in rcs]
+        used = set(zip(fs[first == 1].tolist(), ins[first == 1].tolist(), strict=True))
+        fs2, ins2, cs2 = _pairs(inst, keep)
+        hint = np.array([(f, i) in used for f, i in zip(fs2.tolist(), ins2.tolist(), strict=True)])
+        x = _solve_cpsat(inst, fs2, ins2, cs2, hint=hint)
+        if x is None:  # pragma: no cover - impossible: the first solution is in the model
+            raise RuntimeError("CP-SAT lost the upper-bound solution")
+        return fs2, ins2, x, int(sum(int(c) for c in cs2[x == 1].tolist()))
+
+
 def assign(
     seed: str,
     firms: Sequence[Firm],
@@ -483,7 +593,7 @@ def assign(
     rules: Rules,
     *,
     _per_firm: int | None = None,
-    _per_group: int = 4,
+    _per_group: int | None = None,
 ) -> Assignment:
     """The cost-minimal team assignment (SPEC §4), proven optimal; raise AssignmentInfeasible."""
     inst = _instance(seed, firms, inspectors, exclusions, rules)
@@ -491,31 +601,16 @@ def assign(
     if not inst.firms:
         return Assignment({}, 0, f"{_ORTOOLS} {kind}", "OPTIMAL")
     _precheck(inst, exclusions)
-    per_firm = _per_firm if _per_firm is not None else 3 * inst.k + 6
-    cands = _initial_candidates(inst, per_firm, _per_group)
-    solve = _solve_flow if inst.plain else _solve_cpsat
-    while True:
-        complete = all(len(p) == len(e) for p, e in zip(cands, inst.elig, strict=True))
-        fs, ins, cs = _pairs(inst, cands)
-        x = solve(inst, fs, ins, cs)
-        if x is None:
-            if complete:
-                raise _solver_infeasible(inst)
-            per_firm *= 2
-            _per_group *= 2
-            cands = [np.union1d(a, b) for a, b in zip(cands, _initial_candidates(inst, per_firm, _per_group), strict=True)]
-            continue
-        objective = int(sum(int(c) for c in cs[x == 1].tolist()))
-        if complete:
-            break
-        duals = _lp_duals(inst, fs, ins, cs)
-        if duals is None:  # pragma: no cover - GLOP trouble: fall back to the full model
-            cands = [np.arange(len(e)) for e in inst.elig]
-            continue
-        failing = _certify(inst, cands, objective, duals)
-        if not any(len(p) for p in failing):
-            break
-        cands = [np.union1d(a, b) for a, b in zip(cands, failing, strict=True)]
+    if inst.plain:
+        per_firm = _per_firm if _per_firm is not None else 3 * inst.k + 6
+        per_group = _per_group if _per_group is not None else 4
+        cands = _initial_candidates(inst, per_firm, per_group)
+        fs, ins, x, objective = _assign_flow(inst, cands, per_firm, per_group)
+    else:
+        per_firm = _per_firm if _per_firm is not None else inst.k + 2
+        per_group = _per_group if _per_group is not None else 2
+        cands = _initial_candidates(inst, per_firm, per_group)
+        fs, ins, x, objective = _assign_cpsat(inst, cands, per_firm, per_group)
     teams: dict[str, list[str]] = defaultdict(list)
     for f, i in zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True):
         teams[inst.firms[f].uscc].append(inst.inspectors[i].inspector_id)
@@ -585,13 +680,21 @@ def check_assignment(
                 problems.append(f"{f.uscc}: tag {tag} needs specialty {s}, no team member has it")
     for iid, n in sorted(load.items()):
         if n > rules.max_per_inspector:
-            problems.append(f"inspector {iid} serves {n} firms, max_per_inspector is {rules.max_per_inspector}")
+            problems.append(
+                f"inspector {iid} serves {n} firms, max_per_inspector is {rules.max_per_inspector}"
+            )
     if total != assignment.objective:
-        problems.append(f"objective is {assignment.objective}, the costs of the assigned pairs sum to {total}")
+        problems.append(
+            f"objective is {assignment.objective}, the costs of the assigned pairs sum to {total}"
+        )
     return problems
 
 
-def eligible_pairs(firms: Iterable[Firm], inspectors: Iterable[InspectorRec], exclusions) -> list[tuple[str, str]]:
+def eligible_pairs(
+    firms: Iterable[Firm], inspectors: Iterable[InspectorRec], exclusions
+) -> list[tuple[str, str]]:
     """Sorted (uscc, inspector_id) pairs not excluded (for reports and tests)."""
     ids = sorted(i.inspector_id for i in inspectors)
-    return [(f.uscc, i) for f in sorted(firms, key=lambda f: f.uscc) for i in ids if (f.uscc, i) not in exclusions]
+    return [
+        (f.uscc, i) for f in sorted(firms, key=lambda f: f.uscc) for i in ids if (f.uscc, i) not in exclusions
+    ]

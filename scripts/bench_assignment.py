@@ -87,7 +87,9 @@ def build(name: str):
 def run_one(name: str) -> dict:
     firms, inspectors, conflicts, rules = build(name)
     t0 = time.perf_counter()
-    exclusions = pair_exclusions(firms, inspectors, conflicts, [], rules, dt.date(2025, 7, 1), dt.date(2025, 9, 30))
+    exclusions = pair_exclusions(
+        firms, inspectors, conflicts, [], rules, dt.date(2025, 7, 1), dt.date(2025, 9, 30)
+    )
     t1 = time.perf_counter()
     result = assign("20250701-bench", firms, inspectors, exclusions, rules)
     t2 = time.perf_counter()
