@@ -150,8 +150,13 @@ class DrawResult:
 
 def make_draw(
     engine: Engine, seed: str, out: str | Path, spec: DrawSpec | None = None, plan_id: int | None = None,
+    period: str | None = None,
 ) -> DrawResult:
-    """Sample, assign, record and write the bundle; all or nothing."""
+    """Sample, assign, record and write the bundle; all or nothing.
+
+    With ``plan_id``, ``period`` (if given) must be the plan's: a guard against drawing
+    from the wrong month's frozen frame.
+    """
     check_seed(seed)
     out = check_new_folder(out)
     if (spec is None) == (plan_id is None):
@@ -159,6 +164,9 @@ def make_draw(
     with session_scope(engine) as session:
         if plan_id is not None:
             plan, spec, files = load_plan(session, plan_id)
+            if period is not None and parse_period(period).label != spec.period.label:
+                raise DrawError(f"plan {plan_id} is for period {spec.period.label}, not {period}; "
+                                "give the plan's period or make a new plan")
             inputs = Inputs.from_csv_files(files)
             commitment = plan.commitment
         else:

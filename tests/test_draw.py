@@ -162,6 +162,9 @@ def test_plan_freezes_the_frame_before_the_seed(db_url: str, pool: Path, tmp_pat
     assert manifest["plan_commitment"] == commitment == plan_commitment
     assert len((out / "inputs" / "enterprises.csv").read_text("utf-8").splitlines()) == 601
     assert run(db_url, "verify", str(out))[0] == 0
+    code, text = run(db_url, "draw", "--plan", str(plan_id), "--period", "2027-01", "--seed", SEED,
+                     "--out", str(tmp_path / "wrong"))
+    assert code == 1 and "is for period 2026-12" in text
 
 
 @pytest.mark.parametrize(

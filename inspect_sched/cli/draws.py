@@ -83,9 +83,7 @@ def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters,
         click.echo(f"seed {seed} drawn with `secrets`: NOT publicly verifiable; prefer a public seed.", err=True)
     engine = state.engine()
     if plan_id is not None:
-        result = make_draw(engine, seed, out, plan_id=plan_id)
-        if result.derivation.spec.period.label != period.strip().replace("q", "Q"):
-            pass  # the plan's period wins; checked below
+        result = make_draw(engine, seed, out, plan_id=plan_id, period=period)
     else:
         result = make_draw(engine, seed, out, spec=build_spec(period, policy_path, task, filters, departments))
     d = result.derivation
