@@ -106,6 +106,11 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     for field in ("period", "task", "seed", "redraw_of", "sequence"):
         if getattr(draw, field) != body.get(field):
             out.append(f"{where}: stored draw's {field} is {getattr(draw, field)!r}, ledger says {body.get(field)!r}")
+    # superseded_by is not in the body, but follows from the redraw_of the ledger vouches for.
+    successor = session.exec(select(Draw.id).where(Draw.redraw_of == draw.id).order_by(Draw.id)).first()
+    if draw.superseded_by != successor:
+        out.append(f"{where}: stored draw is marked superseded by {draw.superseded_by!r}, "
+                   f"but the redraw of it is {successor!r}")
     files = {f.name: f.content for f in session.exec(select(DrawFile).where(DrawFile.draw_id == draw.id))}
     manifest_raw = files.pop("manifest.json", None)
     if manifest_raw is None:
@@ -132,8 +137,8 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
         import io
 
         rows = sorted(csv.DictReader(io.StringIO(files["assignments.csv"].decode("utf-8"))), key=lambda r: r["uscc"])
-        stored = [(f.uscc, f.inspector_ids, f.inspector_names) for f in firms]
-        expected = [(r["uscc"], r["inspector_ids"], r["inspector_names"]) for r in rows]
+        stored = [(f.uscc, f.name, f.district, f.inspector_ids, f.inspector_names) for f in firms]
+        expected = [(r["uscc"], r["name"], r["district"], r["inspector_ids"], r["inspector_names"]) for r in rows]
         if stored != expected:
             changed = sorted({a[0] for a in stored} ^ {b[0] for b in expected}) or [
                 a[0] for a, b in zip(stored, expected, strict=False) if a != b
