@@ -201,7 +201,7 @@ def test_joint_departments_need_one_from_each():
     depts = sorted(next(x.department for x in inspectors if x.inspector_id == i) for i in a.teams["F1"])
     assert depts == sorted([ECO, MARKET])
     assert a.teams["F1"] == tuple(sorted([order[0], order[3]]))
-    assert "CP-SAT" in a.solver
+    assert "typed slots" in a.solver  # departments never overlap: the typed flow is exact
     # Team size grows to the number of departments.
     r3 = rules(departments=(ECO, MARKET, "交通运输"))
     with_transport = inspectors + [insp("ZZ-0009", department="交通运输")]
@@ -568,3 +568,41 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
     ]
     assert pairs[0] == pairs[1] and flow[3] == sat[3]
     assert assign("paths", firms, inspectors, ex, r).objective == flow[3]
+
+
+@pytest.mark.parametrize("needs", ["specialty", "departments"])
+def test_typed_flow_and_cpsat_agree(needs):
+    """The typed-slot flow must give CP-SAT's optimum whenever a firm's needs are disjoint."""
+    from inspect_sched import assignment as A
+
+    rnd = random.Random(needs)
+    districts = [f"D{n}" for n in range(5)]
+    depts = (ECO,) if needs == "specialty" else (ECO, MARKET)
+    firms = [firm(f"F{n:03d}", rnd.choice(districts), ("辐射",) if rnd.random() < 0.3 else ())
+             for n in range(50)]
+    inspectors = [insp(f"ZZ-{n:03d}", districts[n % 5], department=depts[n % len(depts)],
+                       specialties=("辐射",) if needs == "specialty" and n % 4 == 0 else ())
+                  for n in range(48)]
+    r = rules(max_per_inspector=3, departments=depts,
+              specialty_required={"辐射": "辐射"} if needs == "specialty" else {})
+    ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
+    inst = A._instance("typed", firms, inspectors, ex, r)
+    assert not inst.plain and A._disjoint_needs(inst)
+    flow = A._assign_flow(inst, A._initial_candidates(inst, 3, 1), 3, 1, A._solve_typed_flow)
+    sat = A._assign_cpsat(inst, A._initial_candidates(inst, 3, 1), 3, 1)
+    pairs = [
+        sorted(zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True)) for fs, ins, x, _ in (flow, sat)
+    ]
+    assert pairs[0] == pairs[1] and flow[3] == sat[3]
+    a = assign("typed", firms, inspectors, ex, r)
+    assert "typed slots" in a.solver and a.objective == flow[3]
+    assert check_assignment("typed", firms, inspectors, ex, r, a) == []
+
+
+def test_overlapping_needs_fall_back_to_cpsat():
+    # A market-regulation inspector with the radiation specialty meets two needs at once.
+    inspectors = [insp("ZZ-0001", department=ECO), insp("ZZ-0002", department=MARKET, specialties=("辐射",)),
+                  insp("ZZ-0003", department=ECO, specialties=("辐射",)), insp("ZZ-0004", department=MARKET)]
+    r = rules(departments=(ECO, MARKET), specialty_required={"辐射": "辐射"})
+    a = solve([firm("F1", tags=("辐射",))], inspectors, r)
+    assert "CP-SAT" in a.solver
