@@ -21,6 +21,7 @@ def init_cmd(state: AppState) -> None:
 
     \b
     Example:
+      inspect-sched init
       inspect-sched --db postgresql+psycopg://me@localhost/inspect init
     """
     from inspect_sched.db import init_db
