@@ -31,8 +31,10 @@ def dump(url_or_engine: str | Engine) -> dict[str, list[tuple[Any, ...]]]:
         with engine.connect() as conn:
             for name in sorted(meta.tables):
                 table = meta.tables[name]
-                rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
-                        for row in conn.execute(select(table))]
+                rows = [
+                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                    for row in conn.execute(select(table))
+                ]
                 out[name] = sorted(rows, key=lambda r: tuple(_key(v) for v in r))
     finally:
         if isinstance(url_or_engine, str):

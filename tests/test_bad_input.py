@@ -55,8 +55,18 @@ def _populate(url: str, tmp: Path) -> Base:
     small_pool(engine)
     d = draw(engine, tmp / "bundle")
     rows = full_results(engine, d.draw_id)
-    r = CliRunner().invoke(cli, ["--db", url, "results", "import", str(results_csv(tmp / "r.csv", rows[:-1])),
-                                 "--draw", str(d.draw_id)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            url,
+            "results",
+            "import",
+            str(results_csv(tmp / "r.csv", rows[:-1])),
+            "--draw",
+            str(d.draw_id),
+        ],
+    )
     assert r.exit_code == 0, r.output
     engine.dispose()
     return Base(url, d.draw_id, [r["uscc"] for r in rows])
@@ -119,7 +129,7 @@ def formula_xlsx() -> bytes:
     ws = wb.active
     ws.append(ENT)
     ws.append([U2, "乙公司", "芦淞区"])
-    ws.append([U1, "=CONCAT(\"甲\",\"公司\")", "荷塘区"])  # openpyxl saves no cached value
+    ws.append([U1, '=CONCAT("甲","公司")', "荷塘区"])  # openpyxl saves no cached value
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -153,6 +163,7 @@ def imp(kind: str, name: str, data: bytes | Callable[[], bytes]) -> Callable[[Pa
         p = tmp / name
         p.write_bytes(data() if callable(data) else data)
         return ["import", kind, str(p)]
+
     return make
 
 
@@ -161,23 +172,27 @@ def policy(toml: str) -> Callable[[Path, Base], list[str]]:
         p = tmp / "policy.toml"
         p.write_text(toml, encoding="utf-8")
         return ["draw", "--period", "2026-11", "--seed", SEED, "--policy", str(p), "--out", str(tmp / "out")]
+
     return make
 
 
-def results(rows: Callable[[Base], list[list[str]]] | bytes, name: str = "results.csv",
-            draw_id: int | None = None) -> Callable[[Path, Base], list[str]]:
+def results(
+    rows: Callable[[Base], list[list[str]]] | bytes, name: str = "results.csv", draw_id: int | None = None
+) -> Callable[[Path, Base], list[str]]:
     header = ["统一社会信用代码", "检查日期", "检查结果", "处理措施", "实际检查人员执法证号"]
 
     def make(tmp: Path, b: Base) -> list[str]:
         p = tmp / name
         p.write_bytes(rows if isinstance(rows, bytes) else csv_bytes(header, rows(b)))
         return ["results", "import", str(p), "--draw", str(draw_id or b.draw_id)]
+
     return make
 
 
 def draw_args(*extra: str, seed: str = SEED, period: str = "2026-11") -> Callable[[Path, Base], list[str]]:
     def make(tmp: Path, _b: Base) -> list[str]:
         return ["draw", "--period", period, "--seed", seed, *extra, "--out", str(tmp / "out")]
+
     return make
 
 
@@ -203,100 +218,199 @@ def _today() -> str:
 
 CASES: dict[str, Case] = {
     # --- encodings and unreadable files (all five importers share the reader; spread over them)
-    "utf16_enterprises": Case(imp("enterprises", "e.csv", codecs.BOM_UTF16_LE + ",".join(ENT).encode("utf-16-le")),
-                              ("{file}", "UTF-16")),
-    "utf16_no_bom_inspectors": Case(imp("inspectors", "i.csv", "执法证号,姓名\nA1,张三\n".encode("utf-16-le")),
-                                    ("{file}", "UTF-16")),
-    "latin1_conflicts": Case(imp("conflicts", "c.csv", f"inspector_id,uscc,reason\nA1,{U1},Soci\u00e9t\u00e9 \u00ff\n"
-                                 .encode("latin-1")), ("{file}", "not UTF-8 or GBK")),
-    "shift_jis_history": Case(imp("history", "h.csv", f"uscc,date,kind\n{U1},2025-01-01,ﾃｽﾄ,\n".encode("shift_jis")),
-                              ("{file}", "not UTF-8 or GBK")),
+    "utf16_enterprises": Case(
+        imp("enterprises", "e.csv", codecs.BOM_UTF16_LE + ",".join(ENT).encode("utf-16-le")),
+        ("{file}", "UTF-16"),
+    ),
+    "utf16_no_bom_inspectors": Case(
+        imp("inspectors", "i.csv", "执法证号,姓名\nA1,张三\n".encode("utf-16-le")), ("{file}", "UTF-16")
+    ),
+    "latin1_conflicts": Case(
+        imp(
+            "conflicts",
+            "c.csv",
+            f"inspector_id,uscc,reason\nA1,{U1},Soci\u00e9t\u00e9 \u00ff\n".encode("latin-1"),
+        ),
+        ("{file}", "not UTF-8 or GBK"),
+    ),
+    "shift_jis_history": Case(
+        imp("history", "h.csv", f"uscc,date,kind\n{U1},2025-01-01,ﾃｽﾄ,\n".encode("shift_jis")),
+        ("{file}", "not UTF-8 or GBK"),
+    ),
     "empty_enterprises": Case(imp("enterprises", "e.csv", b""), ("{file}", "empty")),
     "blank_lines_only": Case(imp("positive-list", "p.csv", b"\n\n  \n"), ("{file}", "empty")),
-    "header_only_inspectors": Case(imp("inspectors", "i.csv", csv_bytes(INS, [])), ("{file}", "no data rows")),
+    "header_only_inspectors": Case(
+        imp("inspectors", "i.csv", csv_bytes(INS, [])), ("{file}", "no data rows")
+    ),
     "header_only_xlsx": Case(imp("enterprises", "e.xlsx", xlsx_bytes(ENT, [])), ("{file}", "no data rows")),
     "truncated_xlsx": Case(imp("enterprises", "e.xlsx", truncated_xlsx), ("{file}", "not a readable .xlsx")),
-    "zip_not_workbook": Case(imp("inspectors", "i.xlsx", xlsx_missing_sheet), ("{file}", "not a readable .xlsx")),
-    "csv_named_xlsx": Case(imp("conflicts", "c.xlsx", b"inspector_id,uscc\nA,B\n"), ("{file}", "not a readable .xlsx")),
+    "zip_not_workbook": Case(
+        imp("inspectors", "i.xlsx", xlsx_missing_sheet), ("{file}", "not a readable .xlsx")
+    ),
+    "csv_named_xlsx": Case(
+        imp("conflicts", "c.xlsx", b"inspector_id,uscc\nA,B\n"), ("{file}", "not a readable .xlsx")
+    ),
     "old_xls": Case(imp("enterprises", "e.xls", b"\xd0\xcf\x11\xe0"), ("{file}", ".xls")),
     "unknown_suffix": Case(imp("history", "h.json", b"{}"), ("{file}", "unknown file type")),
     "formula_without_value": Case(imp("enterprises", "e.xlsx", formula_xlsx), ("{file}", "B3", "formula")),
-    "unbalanced_quote": Case(imp("conflicts", "c.csv", f'inspector_id,uscc,reason\nA1,{U1},"open\n'.encode()),
-                             ("{file}", "line 2", "not valid CSV")),
+    "unbalanced_quote": Case(
+        imp("conflicts", "c.csv", f'inspector_id,uscc,reason\nA1,{U1},"open\n'.encode()),
+        ("{file}", "line 2", "not valid CSV"),
+    ),
     "nul_byte_cell": Case(imp("enterprises", "e.csv", ent([U1, "甲\x00公司", "荷塘区"])), ("{file}",)),
     # --- headers
-    "unknown_columns_only": Case(imp("enterprises", "e.csv", csv_bytes(["foo", "bar"], [["1", "2"]])),
-                                 ("{file}", "missing required column", "uscc", "统一社会信用代码")),
-    "missing_required_column": Case(imp("inspectors", "i.csv", csv_bytes(["执法证号", "姓名"], [["A9", "张"]])),
-                                    ("{file}", "missing required column", "cert_valid_until", "执法证有效期至")),
-    "duplicated_column_alias": Case(imp("enterprises", "e.csv",
-                                        csv_bytes(["uscc", "统一社会信用代码", "name", "district"], [[U1, U1, "甲", "荷塘区"]])),
-                                    ("{file}", "row 1", "both mean 'uscc'")),
-    "duplicated_unknown_column": Case(imp("enterprises", "e.csv",
-                                          csv_bytes([*ENT, "备注", "备注"], [[U1, "甲", "荷塘区", "a", "b"]])),
-                                      ("{file}", "备注", "appears twice")),
+    "unknown_columns_only": Case(
+        imp("enterprises", "e.csv", csv_bytes(["foo", "bar"], [["1", "2"]])),
+        ("{file}", "missing required column", "uscc", "统一社会信用代码"),
+    ),
+    "missing_required_column": Case(
+        imp("inspectors", "i.csv", csv_bytes(["执法证号", "姓名"], [["A9", "张"]])),
+        ("{file}", "missing required column", "cert_valid_until", "执法证有效期至"),
+    ),
+    "duplicated_column_alias": Case(
+        imp(
+            "enterprises",
+            "e.csv",
+            csv_bytes(["uscc", "统一社会信用代码", "name", "district"], [[U1, U1, "甲", "荷塘区"]]),
+        ),
+        ("{file}", "row 1", "both mean 'uscc'"),
+    ),
+    "duplicated_unknown_column": Case(
+        imp("enterprises", "e.csv", csv_bytes([*ENT, "备注", "备注"], [[U1, "甲", "荷塘区", "a", "b"]])),
+        ("{file}", "备注", "appears twice"),
+    ),
     # --- 统一社会信用代码
-    "bad_check_character": Case(imp("enterprises", "e.csv", ent([BAD_CHECK, "甲公司", "荷塘区"])),
-                                ("{file}", "row 3", "统一社会信用代码", BAD_CHECK)),
-    "uscc_too_short": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1[:17], "2026-01-01"]])),
-                           ("{file}", "row 2", "uscc", "18 characters")),
-    "uscc_letter_O": Case(imp("conflicts", "c.csv", csv_bytes(["inspector_id", "uscc"], [["A1", U1[:8] + "O" + U1[9:]]])),
-                          ("{file}", "row 2", "uscc", "'O'")),
-    "duplicate_uscc_case": Case(imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区"], [U1.lower(), "甲2", "荷塘区"])),
-                                ("{file}", "row 4", "already in row 3")),
-    "duplicate_inspector": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "是"],
-                                                                         ["Ｚ1", "李", "", "2030-01-01", "是"]])),
-                                ("{file}", "row 3", "执法证号", "already in row 2")),
+    "bad_check_character": Case(
+        imp("enterprises", "e.csv", ent([BAD_CHECK, "甲公司", "荷塘区"])),
+        ("{file}", "row 3", "统一社会信用代码", BAD_CHECK),
+    ),
+    "uscc_too_short": Case(
+        imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1[:17], "2026-01-01"]])),
+        ("{file}", "row 2", "uscc", "18 characters"),
+    ),
+    "uscc_letter_O": Case(
+        imp("conflicts", "c.csv", csv_bytes(["inspector_id", "uscc"], [["A1", U1[:8] + "O" + U1[9:]]])),
+        ("{file}", "row 2", "uscc", "'O'"),
+    ),
+    "duplicate_uscc_case": Case(
+        imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区"], [U1.lower(), "甲2", "荷塘区"])),
+        ("{file}", "row 4", "already in row 3"),
+    ),
+    "duplicate_inspector": Case(
+        imp(
+            "inspectors",
+            "i.csv",
+            csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "是"], ["Ｚ1", "李", "", "2030-01-01", "是"]]),
+        ),
+        ("{file}", "row 3", "执法证号", "already in row 2"),
+    ),
     # --- dates, enumerations, numbers in cells
-    "date_feb_30": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2026-02-30", "是"]])),
-                        ("{file}", "row 2", "执法证有效期至", "no such day")),
-    "date_month_13": Case(imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2026-13-01", "random"]])),
-                          ("{file}", "row 2", "date", "no such day")),
-    "date_text": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1, "soon"]])),
-                      ("{file}", "row 2", "start", "2026-12-01")),
-    "end_before_start": Case(imp("positive-list", "p.csv", csv_bytes(["uscc", "start", "end"], [[U1, "2026-05-01", "2026-04-30"]])),
-                             ("{file}", "row 2", "end", "before it starts")),
-    "unknown_credit": Case(imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区", "purple"], header=[*ENT, "环境信用等级"])),
-                           ("{file}", "row 3", "环境信用等级", "purple")),
-    "unknown_kind": Case(imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2025-01-01", "例行"]])),
-                         ("{file}", "row 2", "kind", "例行")),
-    "bad_boolean": Case(imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "也许"]])),
-                        ("{file}", "row 2", "在岗", "也许")),
-    "missing_required_cell": Case(imp("conflicts", "c.csv", csv_bytes(["执法证号", "统一社会信用代码"], [["", U1]])),
-                                  ("{file}", "row 2", "执法证号", "required")),
-    "enormous_cell": Case(imp("enterprises", "e.csv", ent([U1, "甲" * 50_000, "荷塘区"])),
-                          ("{file}", "row 3", "50,000 characters")),
-    "enormous_cell_xlsx": Case(imp("inspectors", "i.xlsx", lambda: xlsx_bytes(INS, [["Z1", "张" * 20_000, "", "2030-01-01", "是"]])),
-                               ("{file}", "B2", "20,000 characters")),
+    "date_feb_30": Case(
+        imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2026-02-30", "是"]])),
+        ("{file}", "row 2", "执法证有效期至", "no such day"),
+    ),
+    "date_month_13": Case(
+        imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2026-13-01", "random"]])),
+        ("{file}", "row 2", "date", "no such day"),
+    ),
+    "date_text": Case(
+        imp("positive-list", "p.csv", csv_bytes(["uscc", "start"], [[U1, "soon"]])),
+        ("{file}", "row 2", "start", "2026-12-01"),
+    ),
+    "end_before_start": Case(
+        imp(
+            "positive-list", "p.csv", csv_bytes(["uscc", "start", "end"], [[U1, "2026-05-01", "2026-04-30"]])
+        ),
+        ("{file}", "row 2", "end", "before it starts"),
+    ),
+    "unknown_credit": Case(
+        imp("enterprises", "e.csv", ent([U1, "甲", "荷塘区", "purple"], header=[*ENT, "环境信用等级"])),
+        ("{file}", "row 3", "环境信用等级", "purple"),
+    ),
+    "unknown_kind": Case(
+        imp("history", "h.csv", csv_bytes(["uscc", "date", "kind"], [[U1, "2025-01-01", "例行"]])),
+        ("{file}", "row 2", "kind", "例行"),
+    ),
+    "bad_boolean": Case(
+        imp("inspectors", "i.csv", csv_bytes(INS, [["Z1", "张", "", "2030-01-01", "也许"]])),
+        ("{file}", "row 2", "在岗", "也许"),
+    ),
+    "missing_required_cell": Case(
+        imp("conflicts", "c.csv", csv_bytes(["执法证号", "统一社会信用代码"], [["", U1]])),
+        ("{file}", "row 2", "执法证号", "required"),
+    ),
+    "enormous_cell": Case(
+        imp("enterprises", "e.csv", ent([U1, "甲" * 50_000, "荷塘区"])),
+        ("{file}", "row 3", "50,000 characters"),
+    ),
+    "enormous_cell_xlsx": Case(
+        imp("inspectors", "i.xlsx", lambda: xlsx_bytes(INS, [["Z1", "张" * 20_000, "", "2030-01-01", "是"]])),
+        ("{file}", "B2", "20,000 characters"),
+    ),
     # --- the policy file
     "policy_team_size_negative": Case(policy("team_size = -1\n"), ("policy.toml", "team_size", "-1")),
-    "policy_max_per_inspector_text": Case(policy('max_per_inspector = "many"\n'), ("policy.toml", "max_per_inspector", "many")),
+    "policy_max_per_inspector_text": Case(
+        policy('max_per_inspector = "many"\n'), ("policy.toml", "max_per_inspector", "many")
+    ),
     "policy_unknown_key": Case(policy("team_sise = 2\n"), ("policy.toml", "unknown key", "team_sise")),
-    "policy_zero_weight": Case(policy('[credit_weight]\ngreen = "0"\nblue = "1"\nyellow = "2"\nred = "3"\nblack = "4"\n'),
-                               ("policy.toml", "credit_weight.green", "positive")),
-    "policy_ratio_text": Case(policy('[strata.key]\nratio = "a quarter"\n[strata.general]\nratio = "0.05"\n'
-                                     "[strata.special]\nfull_coverage = true\n"), ("policy.toml", "strata.key.ratio")),
-    "policy_ratio_above_one": Case(policy('[strata.key]\nratio = "1.5"\n[strata.general]\nratio = "0.05"\n'
-                                          "[strata.special]\nfull_coverage = true\n"), ("policy.toml", "strata.key.ratio")),
+    "policy_zero_weight": Case(
+        policy('[credit_weight]\ngreen = "0"\nblue = "1"\nyellow = "2"\nred = "3"\nblack = "4"\n'),
+        ("policy.toml", "credit_weight.green", "positive"),
+    ),
+    "policy_ratio_text": Case(
+        policy(
+            '[strata.key]\nratio = "a quarter"\n[strata.general]\nratio = "0.05"\n'
+            "[strata.special]\nfull_coverage = true\n"
+        ),
+        ("policy.toml", "strata.key.ratio"),
+    ),
+    "policy_ratio_above_one": Case(
+        policy(
+            '[strata.key]\nratio = "1.5"\n[strata.general]\nratio = "0.05"\n'
+            "[strata.special]\nfull_coverage = true\n"
+        ),
+        ("policy.toml", "strata.key.ratio"),
+    ),
     "policy_not_toml": Case(policy("team_size = = 2\n"), ("policy.toml", "not valid TOML")),
-    "policy_missing_file": Case(const("draw", "--period", "2026-11", "--seed", SEED, "--policy", "{tmp}/nope.toml",
-                                      "--out", "{tmp}/out"), ("nope.toml", "cannot read")),
+    "policy_missing_file": Case(
+        const(
+            "draw", "--period", "2026-11", "--seed", SEED, "--policy", "{tmp}/nope.toml", "--out", "{tmp}/out"
+        ),
+        ("nope.toml", "cannot read"),
+    ),
     # --- results import
-    "results_foreign_uscc": Case(results(lambda b: [[U1, _today(), "未发现问题", "", ""]]),
-                                 ("results.csv", "row 2", U1, "not one of")),
-    "results_future_date": Case(results(lambda b: [[b.drawn[-1], "2099-01-01", "未发现问题", "", ""]]),
-                                ("results.csv", "row 2", "2099-01-01", "future")),
-    "results_feb_30": Case(results(lambda b: [[b.drawn[-1], "2026-02-30", "未发现问题", "", ""]]),
-                           ("results.csv", "row 2", "检查日期", "no such day")),
-    "results_empty_result": Case(results(lambda b: [[b.drawn[-1], _today(), "", "", ""]]),
-                                 ("results.csv", "row 2", "检查结果", "required")),
-    "results_unknown_inspector": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", "NOBODY1;NOBODY2"]]),
-                                      ("results.csv", "row 2", "NOBODY1")),
-    "results_duplicate_uscc": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", ""],
-                                                      [b.drawn[-1].lower(), _today(), "责令改正", "", ""]]),
-                                   ("results.csv", "row 3", "already in row 2")),
-    "results_missing_draw": Case(results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", ""]], draw_id=999),
-                                 ("draw 999", "does not exist")),
+    "results_foreign_uscc": Case(
+        results(lambda b: [[U1, _today(), "未发现问题", "", ""]]), ("results.csv", "row 2", U1, "not one of")
+    ),
+    "results_future_date": Case(
+        results(lambda b: [[b.drawn[-1], "2099-01-01", "未发现问题", "", ""]]),
+        ("results.csv", "row 2", "2099-01-01", "future"),
+    ),
+    "results_feb_30": Case(
+        results(lambda b: [[b.drawn[-1], "2026-02-30", "未发现问题", "", ""]]),
+        ("results.csv", "row 2", "检查日期", "no such day"),
+    ),
+    "results_empty_result": Case(
+        results(lambda b: [[b.drawn[-1], _today(), "", "", ""]]),
+        ("results.csv", "row 2", "检查结果", "required"),
+    ),
+    "results_unknown_inspector": Case(
+        results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", "NOBODY1;NOBODY2"]]),
+        ("results.csv", "row 2", "NOBODY1"),
+    ),
+    "results_duplicate_uscc": Case(
+        results(
+            lambda b: [
+                [b.drawn[-1], _today(), "未发现问题", "", ""],
+                [b.drawn[-1].lower(), _today(), "责令改正", "", ""],
+            ]
+        ),
+        ("results.csv", "row 3", "already in row 2"),
+    ),
+    "results_missing_draw": Case(
+        results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", ""]], draw_id=999),
+        ("draw 999", "does not exist"),
+    ),
     "results_utf16": Case(results("统一社会信用代码,检查日期\n".encode("utf-16")), ("results.csv", "UTF-16")),
     # --- the command line
     "seed_with_pipe": Case(draw_args(seed="2026|1201"), ("seed", "'|'")),
@@ -311,22 +425,50 @@ CASES: dict[str, Case] = {
     "filter_bad_value": Case(draw_args("--filter", "credit=purple"), ("purple", "credit")),
     "filter_no_equals": Case(draw_args("--filter", "district"), ("--filter", "FIELD=VALUE")),
     "filter_matches_nothing": Case(draw_args("--filter", "district=火星区"), ("frame is empty",)),
-    "plan_missing": Case(const("draw", "--plan", "999", "--period", "2026-11", "--seed", SEED, "--out", "{tmp}/out"),
-                         ("plan 999", "does not exist")),
-    "plan_with_policy": Case(const("draw", "--plan", "1", "--period", "2026-11", "--seed", SEED, "--task", "x",
-                                   "--out", "{tmp}/out"), ("--plan",), code=2),
+    "plan_missing": Case(
+        const("draw", "--plan", "999", "--period", "2026-11", "--seed", SEED, "--out", "{tmp}/out"),
+        ("plan 999", "does not exist"),
+    ),
+    "plan_with_policy": Case(
+        const(
+            "draw", "--plan", "1", "--period", "2026-11", "--seed", SEED, "--task", "x", "--out", "{tmp}/out"
+        ),
+        ("--plan",),
+        code=2,
+    ),
     "draw_out_not_empty": Case(existing_out, ("taken", "already exists")),
-    "draw_missing_seed": Case(const("draw", "--period", "2026-11", "--out", "{tmp}/out"), ("--seed",), code=2),
-    "draw_plan_not_a_number": Case(const("draw", "--plan", "one", "--period", "2026-11", "--seed", SEED,
-                                         "--out", "{tmp}/out"), ("--plan", "one"), code=2),
+    "draw_missing_seed": Case(
+        const("draw", "--period", "2026-11", "--out", "{tmp}/out"), ("--seed",), code=2
+    ),
+    "draw_plan_not_a_number": Case(
+        const("draw", "--plan", "one", "--period", "2026-11", "--seed", SEED, "--out", "{tmp}/out"),
+        ("--plan", "one"),
+        code=2,
+    ),
     "verify_without_manifest": Case(no_manifest, ("folder", "no manifest.json")),
     "verify_missing_folder": Case(const("verify", "{tmp}/nowhere"), ("nowhere",), code=2),
-    "export_missing_draw": Case(const("export", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")),
-    "publish_missing_draw": Case(const("publish", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")),
-    "publish_bad_format": Case(lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out"),
-                                               "--format", "pdf", "--allow-partial"], ("pdf", "xlsx")),
-    "publish_before_all_results": Case(lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")],
-                                       ("--allow-partial",)),
+    "export_missing_draw": Case(
+        const("export", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")
+    ),
+    "publish_missing_draw": Case(
+        const("publish", "--draw", "999", "--out", "{tmp}/out"), ("draw 999", "does not exist")
+    ),
+    "publish_bad_format": Case(
+        lambda tmp, b: [
+            "publish",
+            "--draw",
+            str(b.draw_id),
+            "--out",
+            str(tmp / "out"),
+            "--format",
+            "pdf",
+            "--allow-partial",
+        ],
+        ("pdf", "xlsx"),
+    ),
+    "publish_before_all_results": Case(
+        lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")], ("--allow-partial",)
+    ),
     "import_missing_file": Case(const("import", "enterprises", "{tmp}/nope.csv"), ("nope.csv",), code=2),
     "import_unknown_kind": Case(const("import", "firms", "{tmp}/nope.csv"), ("firms",), code=2),
     "unknown_command": Case(const("frobnicate"), ("frobnicate",), code=2),
@@ -346,7 +488,8 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(base: Base, tmp_path: 
     after = dump(base.url)
     out = result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{name}: unexpected {type(result.exception).__name__}: {result.exception}\n{out}")
+        f"{name}: unexpected {type(result.exception).__name__}: {result.exception}\n{out}"
+    )
     assert "Traceback" not in out
     assert result.exit_code == case.code, out
     file_args = [a for a in args if "/" in a and Path(a).suffix]
@@ -366,7 +509,9 @@ def test_the_catalogue_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("spelling", ["lower", "fullwidth", "spaced", "fullwidth_lower"])
-def test_lower_case_and_full_width_codes_are_imported_normalised(db_url: str, tmp_path: Path, spelling: str) -> None:
+def test_lower_case_and_full_width_codes_are_imported_normalised(
+    db_url: str, tmp_path: Path, spelling: str
+) -> None:
     code = uscc_mod.make("91430200MA4LABCD1")
     typed = {
         "lower": code.lower(),
@@ -420,8 +565,10 @@ def test_failed_draw_after_sampling_never_prints_the_sample(db_url: str, tmp_pat
     pol = tmp_path / "p.toml"
     pol.write_text(INFEASIBLE, encoding="utf-8")
     before = dump(db_url)
-    r = invoke(db_url, ["draw", "--period", "2026-12", "--seed", SEED, "--policy", str(pol),
-                        "--out", str(tmp_path / "o")])
+    r = invoke(
+        db_url,
+        ["draw", "--period", "2026-12", "--seed", SEED, "--policy", str(pol), "--out", str(tmp_path / "o")],
+    )
     assert r.exit_code == 1, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
     assert "max_per_inspector" in r.output or "inspector" in r.output, r.output
@@ -434,7 +581,9 @@ def test_failed_draw_after_sampling_never_prints_the_sample(db_url: str, tmp_pat
     assert not (tmp_path / "o").exists() and not list(tmp_path.glob(".o.*"))
 
 
-def test_draw_into_existing_folder_fails_before_sampling_and_says_nothing_drawn(db_url: str, tmp_path: Path) -> None:
+def test_draw_into_existing_folder_fails_before_sampling_and_says_nothing_drawn(
+    db_url: str, tmp_path: Path
+) -> None:
     engine = get_engine(db_url)
     small_pool(engine)
     taken = tmp_path / "taken"

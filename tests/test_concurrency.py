@@ -24,10 +24,21 @@ from inspect_sched.models import Draw, DrawFirm, LedgerEntry, Plan
 from inspect_sched.verify import verify_bundle
 
 REPO = Path(__file__).resolve().parents[1]
-LOADS = [("enterprises", "enterprises.csv"), ("inspectors", "inspectors.csv"),
-         ("positive-list", "positive_list.csv"), ("conflicts", "conflicts.csv"), ("history", "history.csv")]
+LOADS = [
+    ("enterprises", "enterprises.csv"),
+    ("inspectors", "inspectors.csv"),
+    ("positive-list", "positive_list.csv"),
+    ("conflicts", "conflicts.csv"),
+    ("history", "history.csv"),
+]
 # (period, task): three draws of the same period and task race to be first; the others differ.
-JOBS = [("2026-12", None), ("2026-12", None), ("2026-12", None), ("2026-11", None), ("2026-12", "重点行业专项抽查")]
+JOBS = [
+    ("2026-12", None),
+    ("2026-12", None),
+    ("2026-12", None),
+    ("2026-11", None),
+    ("2026-12", "重点行业专项抽查"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +55,9 @@ def cli_ok(db: str, *args: str) -> str:
     return r.output
 
 
-def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(db_url: str, pool: Path, tmp_path: Path) -> None:
+def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(
+    db_url: str, pool: Path, tmp_path: Path
+) -> None:
     for kind, name in LOADS:
         cli_ok(db_url, "import", kind, str(pool / name))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -53,14 +66,30 @@ def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(db_url: str, p
     # All processes start at once; each waits for the same wall-clock moment after its imports,
     # so their transactions really overlap.
     go = time.time() + 3.0
-    code = ("import sys, time; from inspect_sched.cli import main; import inspect_sched.draws, "
-            f"inspect_sched.assignment; time.sleep(max(0, {go} - time.time())); sys.argv[0] = 'inspect-sched'; main()")
+    code = (
+        "import sys, time; from inspect_sched.cli import main; import inspect_sched.draws, "
+        f"inspect_sched.assignment; time.sleep(max(0, {go} - time.time())); sys.argv[0] = 'inspect-sched'; main()"
+    )
     for k, (period, task) in enumerate(JOBS):
-        args = [sys.executable, "-c", code, "--db", db_url, "draw", "--period", period,
-                "--seed", f"{31415926535897932384 + k}", "--out", str(tmp_path / f"d{k}")]
+        args = [
+            sys.executable,
+            "-c",
+            code,
+            "--db",
+            db_url,
+            "draw",
+            "--period",
+            period,
+            "--seed",
+            f"{31415926535897932384 + k}",
+            "--out",
+            str(tmp_path / f"d{k}"),
+        ]
         if task:
             args += ["--task", task]
-        procs.append(subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        )
     results = [p.communicate(timeout=180) + (p.returncode,) for p in procs]
     for k, (_out, err, rc) in enumerate(results):
         assert rc == 0, f"draw {k} failed (exit {rc}): {err}"
@@ -78,8 +107,10 @@ def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(db_url: str, p
         assert all(v == 1 for v in current.values()), current
         assert len(current) == 3
         # The three racing draws form one chain: first, redraw of it, redraw of that.
-        race = sorted((d for d in draws if d.period == "2026-12" and d.task == "日常双随机抽查"),
-                      key=lambda d: d.sequence)
+        race = sorted(
+            (d for d in draws if d.period == "2026-12" and d.task == "日常双随机抽查"),
+            key=lambda d: d.sequence,
+        )
         assert race[0].redraw_of is None
         assert [d.redraw_of for d in race[1:]] == [d.id for d in race[:-1]]
         assert [d.superseded_by for d in race[:-1]] == [d.id for d in race[1:]]
@@ -89,5 +120,7 @@ def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(db_url: str, p
     for k in range(len(JOBS)):
         assert verify_bundle(tmp_path / f"d{k}") == [], k
     backend = db_url.split(":", 1)[0]
-    print(f"\n[concurrency {backend}] {len(JOBS)} simultaneous draws held: sequences 1..{len(JOBS)}, "
-          f"{len(current)} current draws, redraw chain {[d.id for d in race]}")
+    print(
+        f"\n[concurrency {backend}] {len(JOBS)} simultaneous draws held: sequences 1..{len(JOBS)}, "
+        f"{len(current)} current draws, redraw chain {[d.id for d in race]}"
+    )

@@ -31,27 +31,50 @@ IMPORTERS = {
     "conflicts": importers.import_conflicts,
     "history": importers.import_history,
 }
-CLI_KIND = {"enterprises": "enterprises", "inspectors": "inspectors", "positive_list": "positive-list",
-            "conflicts": "conflicts", "history": "history"}
+CLI_KIND = {
+    "enterprises": "enterprises",
+    "inspectors": "inspectors",
+    "positive_list": "positive-list",
+    "conflicts": "conflicts",
+    "history": "history",
+}
 
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 VALID_CODES = [uscc.make(f"9143020{i:010d}") for i in range(5)]
-ENUM_WORDS = sorted({w for m in (vocab.CATEGORY, vocab.CREDIT, vocab.RISK, vocab.STATUS, vocab.KIND,
-                                  vocab.BOOLEAN) for w in m})
-junk_text = st.text(alphabet=st.sampled_from(list("甲乙丙丁天元区荷塘有限公司,\"'\n\r\t;；|=\x00 　ＡＢ１２abcXYZ0123456789-/年月日")),
-                    max_size=30)
+ENUM_WORDS = sorted(
+    {
+        w
+        for m in (vocab.CATEGORY, vocab.CREDIT, vocab.RISK, vocab.STATUS, vocab.KIND, vocab.BOOLEAN)
+        for w in m
+    }
+)
+junk_text = st.text(
+    alphabet=st.sampled_from(
+        list("甲乙丙丁天元区荷塘有限公司,\"'\n\r\t;；|=\x00 　ＡＢ１２abcXYZ0123456789-/年月日")
+    ),
+    max_size=30,
+)
 cells = st.one_of(
     junk_text,
     st.sampled_from(VALID_CODES),
     st.sampled_from(VALID_CODES).map(str.lower),
     st.sampled_from(VALID_CODES).map(lambda c: c[:-1] + "0"),
-    st.sampled_from(["2026-12-01", "2026/2/30", "2026年13月1日", "2026-02-29", "0000-01-01", "9999-12-31", "", " "]),
+    st.sampled_from(
+        ["2026-12-01", "2026/2/30", "2026年13月1日", "2026-02-29", "0000-01-01", "9999-12-31", "", " "]
+    ),
     st.sampled_from(ENUM_WORDS),
     st.text(max_size=20),
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
 )
 
 
@@ -84,14 +107,23 @@ def csv_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
 
 
 GOOD = {
-    "enterprises": [st.sampled_from([uscc.make(f"9143020{i:010d}") for i in range(40)]),
-                    st.text(alphabet="甲乙丙丁有限公司", min_size=1, max_size=6), st.sampled_from(["天元区", "荷塘区"])],
-    "inspectors": [st.integers(1, 40).map(lambda i: f"ZZ{i:04d}"), st.sampled_from(["张三", "李四"]),
-                   st.sampled_from(["2030-01-01", "2030/1/1", "2030年1月1日"])],
+    "enterprises": [
+        st.sampled_from([uscc.make(f"9143020{i:010d}") for i in range(40)]),
+        st.text(alphabet="甲乙丙丁有限公司", min_size=1, max_size=6),
+        st.sampled_from(["天元区", "荷塘区"]),
+    ],
+    "inspectors": [
+        st.integers(1, 40).map(lambda i: f"ZZ{i:04d}"),
+        st.sampled_from(["张三", "李四"]),
+        st.sampled_from(["2030-01-01", "2030/1/1", "2030年1月1日"]),
+    ],
     "positive_list": [st.sampled_from(VALID_CODES), st.sampled_from(["2026-01-01", "2025-06-30"])],
     "conflicts": [st.integers(1, 40).map(lambda i: f"ZZ{i:04d}"), st.sampled_from(VALID_CODES)],
-    "history": [st.sampled_from(VALID_CODES), st.sampled_from(["2025-01-01", "2025/12/31"]),
-                st.sampled_from(["random", "双随机", "专项"])],
+    "history": [
+        st.sampled_from(VALID_CODES),
+        st.sampled_from(["2025-01-01", "2025/12/31"]),
+        st.sampled_from(["random", "双随机", "专项"]),
+    ],
 }
 
 
@@ -122,8 +154,17 @@ def near_valid_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
 @st.composite
 def byte_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
     kind = draw(st.sampled_from(sorted(IMPORTERS)))
-    prefix = draw(st.sampled_from([b"", b"uscc,name,district\n", "统一社会信用代码,单位名称,所属区县\n".encode(),
-                                   b"\xef\xbb\xbf", b"PK\x03\x04"]))
+    prefix = draw(
+        st.sampled_from(
+            [
+                b"",
+                b"uscc,name,district\n",
+                "统一社会信用代码,单位名称,所属区县\n".encode(),
+                b"\xef\xbb\xbf",
+                b"PK\x03\x04",
+            ]
+        )
+    )
     data = prefix + draw(st.binary(max_size=300))
     suffix = draw(st.sampled_from([".csv", ".xlsx", ".txt"]))
     return kind, data, suffix
@@ -136,8 +177,10 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     init_db(get_engine(url))
     # A few rows already there, so a failed import has something to leave alone.
     seed = tmp / "seed.csv"
-    seed.write_text("uscc,name,district\n" + "".join(f"{c},企业{i},天元区\n" for i, c in enumerate(VALID_CODES[:3])),
-                    encoding="utf-8")
+    seed.write_text(
+        "uscc,name,district\n" + "".join(f"{c},企业{i},天元区\n" for i, c in enumerate(VALID_CODES[:3])),
+        encoding="utf-8",
+    )
     importers.import_enterprises(get_engine(url), seed)
     return url, tmp
 
@@ -185,7 +228,9 @@ def test_fuzzed_bytes_through_the_library(fuzz_db: tuple[str, Path], case: tuple
 
 @settings(SETTINGS, max_examples=60)
 @given(case=st.one_of(csv_files(), near_valid_files(), byte_files()))
-def test_fuzzed_files_through_the_command_line(fuzz_db: tuple[str, Path], case: tuple[str, bytes, str]) -> None:
+def test_fuzzed_files_through_the_command_line(
+    fuzz_db: tuple[str, Path], case: tuple[str, bytes, str]
+) -> None:
     url, tmp = fuzz_db
     kind, data, suffix = case
     path = tmp / f"cli{suffix}"
@@ -193,7 +238,8 @@ def test_fuzzed_files_through_the_command_line(fuzz_db: tuple[str, Path], case: 
     before = dump(url)
     r = CliRunner().invoke(cli, ["--db", url, "import", CLI_KIND[kind], str(path)])
     assert r.exception is None or isinstance(r.exception, SystemExit), (
-        f"{type(r.exception).__name__}: {r.exception}\n{r.output}")
+        f"{type(r.exception).__name__}: {r.exception}\n{r.output}"
+    )
     assert "Traceback" not in r.output
     assert r.exit_code in (0, 1), r.output
     if r.exit_code == 1:
@@ -202,5 +248,7 @@ def test_fuzzed_files_through_the_command_line(fuzz_db: tuple[str, Path], case: 
 
 
 def test_report_fuzz_counts() -> None:
-    print(f"\n[fuzz] library examples: {COUNTS['examples']} "
-          f"({COUNTS['imported']} imported, {COUNTS['refused']} refused cleanly)")
+    print(
+        f"\n[fuzz] library examples: {COUNTS['examples']} "
+        f"({COUNTS['imported']} imported, {COUNTS['refused']} refused cleanly)"
+    )

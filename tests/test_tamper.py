@@ -24,15 +24,24 @@ from inspect_sched.db import get_engine
 from inspect_sched.models import Draw, DrawFile, DrawFirm, LedgerEntry, Result
 
 BUNDLE_FILES = [
-    "assignments.csv", "assignments.xlsx", "frame.csv", "inputs/conflicts.csv", "inputs/enterprises.csv",
-    "inputs/history.csv", "inputs/inspectors.csv", "inputs/positive_list.csv", "manifest.json", "sample.csv",
+    "assignments.csv",
+    "assignments.xlsx",
+    "frame.csv",
+    "inputs/conflicts.csv",
+    "inputs/enterprises.csv",
+    "inputs/history.csv",
+    "inputs/inspectors.csv",
+    "inputs/positive_list.csv",
+    "manifest.json",
+    "sample.csv",
 ]
 
 
 def run(db: str | None, *args: str, code: int = 0) -> str:
     r = CliRunner().invoke(cli, [*(["--db", db] if db else []), *args])
     assert r.exception is None or isinstance(r.exception, SystemExit), (
-        f"{type(r.exception).__name__}: {r.exception}\n{r.output}")
+        f"{type(r.exception).__name__}: {r.exception}\n{r.output}"
+    )
     assert "Traceback" not in r.output
     assert r.exit_code == code, r.output
     return r.output
@@ -61,7 +70,9 @@ def test_bundle_lists_exactly_these_files(bundle: Path) -> None:
 
 @pytest.mark.parametrize("flip", [0x01, 0x80], ids=["low_bit", "high_bit"])
 @pytest.mark.parametrize("name", BUNDLE_FILES)
-def test_any_changed_byte_is_found_and_the_file_named(bundle: Path, tmp_path: Path, name: str, flip: int) -> None:
+def test_any_changed_byte_is_found_and_the_file_named(
+    bundle: Path, tmp_path: Path, name: str, flip: int
+) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(bundle, copy)
     target = copy / name
@@ -129,8 +140,12 @@ def t_draw_superseded(url: str, d: int, uscc: str) -> str:
 
 
 def t_drawfirm_team(url: str, d: int, uscc: str) -> str:
-    _sql(url, update(DrawFirm).where(DrawFirm.draw_id == d, DrawFirm.uscc == uscc)
-         .values(inspector_ids="ZZ4302000000;ZZ4302000001"))
+    _sql(
+        url,
+        update(DrawFirm)
+        .where(DrawFirm.draw_id == d, DrawFirm.uscc == uscc)
+        .values(inspector_ids="ZZ4302000000;ZZ4302000001"),
+    )
     return uscc
 
 
@@ -148,7 +163,12 @@ def t_drawfirm_added(url: str, d: int, uscc: str) -> str:
 
 
 def t_result_row(url: str, d: int, uscc: str) -> str:
-    _sql(url, update(Result).where(Result.draw_id == d, Result.uscc == uscc).values(result="立案查处", measures="罚款"))
+    _sql(
+        url,
+        update(Result)
+        .where(Result.draw_id == d, Result.uscc == uscc)
+        .values(result="立案查处", measures="罚款"),
+    )
     return "results changed since ledger entry 2"
 
 
@@ -186,8 +206,12 @@ def t_ledger_body(url: str, d: int, uscc: str) -> str:
     e = _ledger(url, 1)
     body = json.loads(e.body)
     body["seed"] = "11111111111111111111"
-    _sql(url, update(LedgerEntry).where(LedgerEntry.sequence == 1)
-         .values(body=json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
+    _sql(
+        url,
+        update(LedgerEntry)
+        .where(LedgerEntry.sequence == 1)
+        .values(body=json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))),
+    )
     return "ledger entry 1: hash does not match its body"
 
 
