@@ -359,6 +359,18 @@ def _pairs(inst: _Instance, cands: list[np.ndarray]):
     return fs, ins, cs
 
 
+def _run_flow(mcf, src: int, sink: int, total: int, pair_arcs) -> np.ndarray | None:
+    """Send ``total`` units from ``src`` to ``sink``; the flow on ``pair_arcs``, or None if infeasible."""
+    mcf.set_node_supply(src, total)
+    mcf.set_node_supply(sink, -total)
+    status = mcf.solve()
+    if status == mcf.INFEASIBLE:
+        return None
+    if status != mcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow ended with status {status}, not OPTIMAL")
+    return np.asarray(mcf.flows(pair_arcs), dtype=np.int64)
+
+
 def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     """Min-cost flow; returns a 0/1 array over the pairs or None if infeasible."""
     from ortools.graph.python import min_cost_flow
@@ -383,15 +395,7 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64),
         np.zeros(n_i, dtype=np.int64),
     )
-    total = inst.k * n_f
-    mcf.set_node_supply(src, total)
-    mcf.set_node_supply(sink, -total)
-    status = mcf.solve()
-    if status == mcf.INFEASIBLE:
-        return None
-    if status != mcf.OPTIMAL:
-        raise RuntimeError(f"min-cost flow ended with status {status}, not OPTIMAL")
-    return np.asarray(mcf.flows(pair_arcs), dtype=np.int64)
+    return _run_flow(mcf, src, sink, inst.k * n_f, pair_arcs)
 
 
 def _disjoint_needs(inst: _Instance) -> bool:
@@ -462,15 +466,7 @@ def _solve_typed_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         insp0 + np.arange(n_i, dtype=np.int64), np.full(n_i, sink, dtype=np.int64),
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64), np.zeros(n_i, dtype=np.int64),
     )
-    total = inst.k * n_f
-    mcf.set_node_supply(0, total)
-    mcf.set_node_supply(sink, -total)
-    status = mcf.solve()
-    if status == mcf.INFEASIBLE:
-        return None
-    if status != mcf.OPTIMAL:
-        raise RuntimeError(f"min-cost flow ended with status {status}, not OPTIMAL")
-    return np.asarray(mcf.flows(pair_arcs), dtype=np.int64)
+    return _run_flow(mcf, 0, sink, inst.k * n_f, pair_arcs)
 
 
 def _solve_cpsat(inst: _Instance, fs, ins, cs, hint=None, first_only: bool = False) -> np.ndarray | None:
