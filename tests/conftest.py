@@ -21,7 +21,10 @@ from inspect_sched.db import get_engine, init_db
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
-VECTORS = REPO.parent / "shared" / "vectors"
+# Golden files: copies of ../shared/vectors, so that a clone alone can run the tests;
+# tests/test_vectors_copy.py checks the copies against shared/ wherever it is present.
+VECTORS = REPO / "tests" / "vectors"
+SHARED_VECTORS = REPO.parent / "shared" / "vectors"
 PG_ENV = "INSPECT_SCHED_TEST_PG"
 
 

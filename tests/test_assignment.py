@@ -27,7 +27,7 @@ from inspect_sched.inputs import Conflict, Firm, Inspection, InspectorRec
 from inspect_sched.policy import load_policy
 from inspect_sched.sampling import assign_cost
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"  # golden copies of ../shared/vectors
 ECO, MARKET = "生态环境", "市场监管"
 FIRST, LAST = dt.date(2025, 7, 1), dt.date(2025, 9, 30)
 SEED = "20250701"

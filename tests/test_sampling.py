@@ -24,7 +24,7 @@ from inspect_sched.sampling import (
     ticket,
 )
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"  # golden copies of ../shared/vectors
 F = Fraction
 
 
