@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,11 @@ def _postgres_server() -> str | None:
     return None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL to a new, empty, initialised database; dropped afterwards."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+@contextmanager
+def new_database(kind: str, folder: Path) -> Iterator[str]:
+    """A new, empty, initialised database of ``kind`` ("sqlite" or "postgresql"); dropped after."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'test.db'}"
         init_db(get_engine(url))
         yield url
         return
@@ -62,6 +63,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a new, empty, initialised database on each backend."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

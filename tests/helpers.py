@@ -98,3 +98,31 @@ def full_results(engine: Engine, draw_id: int, day: str | None = None) -> list[d
 def today_cn() -> str:
     """Today in China (UTC+8): result dates may be neither in the future nor before the draw."""
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+
+
+# Pool files as `fixtures generate` writes them, in the order a user imports them.
+LOADS = [
+    ("enterprises", "enterprises.csv"),
+    ("inspectors", "inspectors.csv"),
+    ("positive-list", "positive_list.csv"),
+    ("conflicts", "conflicts.csv"),
+    ("history", "history.csv"),
+]
+
+
+def cli_ok(db: str, *args: str) -> str:
+    """Run a command that must succeed; its output."""
+    from click.testing import CliRunner
+
+    from inspect_sched.cli import cli
+
+    r = CliRunner().invoke(cli, ["--db", db, *args])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def load_pool(db: str, folder: Path) -> None:
+    """Import a generated pool folder through the CLI."""
+    for kind, name in LOADS:
+        cli_ok(db, "import", kind, str(folder / name))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,17 +20,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import _postgres_server
+from conftest import new_database
 from dbdump import diff, dump
 from helpers import draw, full_results, results_csv, small_pool, today_cn
 from openpyxl import Workbook
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from inspect_sched import uscc as uscc_mod
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine, init_db
+from inspect_sched.db import get_engine
 from inspect_sched.models import ConflictEntry, Draw, DrawFirm, Enterprise, Inspector
 
 U1 = uscc_mod.make("91430200MA4L00001")
@@ -75,25 +72,8 @@ def _populate(url: str, tmp: Path) -> Base:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
     tmp = tmp_path_factory.mktemp(f"bad_input_{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'base.db'}"
-        init_db(get_engine(url))
+    with new_database(request.param, tmp) as url:
         yield _populate(url, tmp)
-        return
-    server = _postgres_server()
-    assert server is not None
-    name = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    init_db(get_engine(url))
-    try:
-        yield _populate(url, tmp)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # ---------------------------------------------------------------------------- file makers

@@ -14,23 +14,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_ok, load_pool
 from sqlmodel import Session, select
 
-from inspect_sched.cli import cli
 from inspect_sched.db import get_engine
 from inspect_sched.fakedata import generate
 from inspect_sched.models import Draw, DrawFirm, LedgerEntry, Plan
 from inspect_sched.verify import verify_bundle
 
 REPO = Path(__file__).resolve().parents[1]
-LOADS = [
-    ("enterprises", "enterprises.csv"),
-    ("inspectors", "inspectors.csv"),
-    ("positive-list", "positive_list.csv"),
-    ("conflicts", "conflicts.csv"),
-    ("history", "history.csv"),
-]
 # (period, task): three draws of the same period and task race to be first; the others differ.
 JOBS = [
     ("2026-12", None),
@@ -48,18 +40,10 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def cli_ok(db: str, *args: str) -> str:
-    r = CliRunner().invoke(cli, ["--db", db, *args])
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.output
-    assert r.exit_code == 0, r.output
-    return r.output
-
-
 def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(
     db_url: str, pool: Path, tmp_path: Path
 ) -> None:
-    for kind, name in LOADS:
-        cli_ok(db_url, "import", kind, str(pool / name))
+    load_pool(db_url, pool)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("INSPECT_SCHED_DB", None)
     procs = []

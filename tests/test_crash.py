@@ -27,10 +27,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import cli_ok, load_pool
 from sqlmodel import Session, func, select
 
-from inspect_sched.cli import cli
 from inspect_sched.db import get_engine
 from inspect_sched.fakedata import generate
 from inspect_sched.models import Draw, LedgerEntry, Plan
@@ -38,13 +37,6 @@ from inspect_sched.verify import verify_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("INSPECT_SCHED_CRASH_KILLS", "20"))
-LOADS = [
-    ("enterprises", "enterprises.csv"),
-    ("inspectors", "inspectors.csv"),
-    ("positive-list", "positive_list.csv"),
-    ("conflicts", "conflicts.csv"),
-    ("history", "history.csv"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +45,6 @@ def crash_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("crash_pool")
     generate(1000, 100, "crash-pool", out)
     return out
-
-
-def cli_ok(db: str, *args: str) -> str:
-    r = CliRunner().invoke(cli, ["--db", db, *args])
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.output
-    assert r.exit_code == 0, r.output
-    return r.output
 
 
 def draw_cmd(db: str, seed: str, out: Path) -> list[str]:
@@ -99,8 +84,7 @@ def staging_leftovers(parent: Path, name: str) -> list[Path]:
 def test_draw_killed_at_random_moments_is_all_or_nothing(
     db_url: str, crash_pool: Path, tmp_path: Path
 ) -> None:
-    for kind, name in LOADS:
-        cli_ok(db_url, "import", kind, str(crash_pool / name))
+    load_pool(db_url, crash_pool)
     outs = tmp_path / "out"
     outs.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}

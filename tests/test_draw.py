@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import LOADS, load_pool
 from sqlmodel import Session, select
 
 from inspect_sched.cli import cli
@@ -19,8 +20,6 @@ from inspect_sched.fakedata import generate
 from inspect_sched.models import Draw, DrawFirm, Enterprise, LedgerEntry, Plan
 
 SEED = "31415926535897932384"
-LOADS = [("enterprises", "enterprises.csv"), ("inspectors", "inspectors.csv"),
-         ("positive-list", "positive_list.csv"), ("conflicts", "conflicts.csv"), ("history", "history.csv")]
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +37,13 @@ def run(db: str, *args: str) -> tuple[int, str]:
     return r.exit_code, r.output
 
 
-def load(db: str, pool: Path) -> None:
-    for kind, name in LOADS:
-        code, out = run(db, "import", kind, str(pool / name))
-        assert code == 0, out
-
-
 def draws(db: str) -> list[Draw]:
     with Session(get_engine(db)) as s:
         return list(s.exec(select(Draw).order_by(Draw.id)))
 
 
 def test_draw_records_everything_and_verifies(db_url: str, pool: Path, tmp_path: Path) -> None:
-    load(db_url, pool)
+    load_pool(db_url, pool)
     out = tmp_path / "d1"
     code, text = run(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(out))
     assert code == 0, text
@@ -81,7 +74,7 @@ def test_draw_records_everything_and_verifies(db_url: str, pool: Path, tmp_path:
 
 @pytest.mark.parametrize("victim", ["sample.csv", "inputs/history.csv", "assignments.csv"])
 def test_verify_names_a_changed_file(sqlite_url: str, pool: Path, tmp_path: Path, victim: str) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     out = tmp_path / "d"
     assert run(sqlite_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(out))[0] == 0
     target = out / victim
@@ -97,7 +90,7 @@ def test_rehashed_tampering_is_still_caught(sqlite_url: str, pool: Path, tmp_pat
     """Whoever edits sample.csv and fixes the manifest hash still fails re-derivation and the ledger."""
     import hashlib
 
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     out = tmp_path / "d"
     assert run(sqlite_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(out))[0] == 0
     frame = (out / "frame.csv").read_text("utf-8").splitlines(keepends=True)
@@ -116,7 +109,7 @@ def test_rehashed_tampering_is_still_caught(sqlite_url: str, pool: Path, tmp_pat
 
 
 def test_redraw_is_recorded_as_such(db_url: str, pool: Path, tmp_path: Path) -> None:
-    load(db_url, pool)
+    load_pool(db_url, pool)
     assert run(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))[0] == 0
     code, text = run(db_url, "draw", "--period", "2026-12", "--seed", "99999", "--out", str(tmp_path / "b"))
     assert code == 0 and "REDRAW of draw" in text
@@ -131,7 +124,7 @@ def test_redraw_is_recorded_as_such(db_url: str, pool: Path, tmp_path: Path) -> 
 
 
 def test_earlier_draw_counts_as_history_for_the_next_period(sqlite_url: str, pool: Path, tmp_path: Path) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     assert run(sqlite_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "dec"))[0] == 0
     assert run(sqlite_url, "draw", "--period", "2027-01", "--seed", SEED, "--out", str(tmp_path / "jan"))[0] == 0
     dec = {line.split(",")[0] for line in (tmp_path / "dec" / "sample.csv").read_text("utf-8").splitlines()[1:]}
@@ -145,7 +138,7 @@ def test_earlier_draw_counts_as_history_for_the_next_period(sqlite_url: str, poo
 
 
 def test_plan_freezes_the_frame_before_the_seed(db_url: str, pool: Path, tmp_path: Path) -> None:
-    load(db_url, pool)
+    load_pool(db_url, pool)
     code, text = run(db_url, "plan", "--period", "2026-12")
     assert code == 0, text
     commitment = text.split("commitment: ")[1].split()[0]
@@ -180,7 +173,7 @@ def test_plan_freezes_the_frame_before_the_seed(db_url: str, pool: Path, tmp_pat
 )
 def test_bad_draw_requests_change_nothing(sqlite_url: str, pool: Path, tmp_path: Path, args: list[str],
                                           message: str) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     options = {"--period": "2026-12", "--seed": SEED, **dict(zip(args[::2], args[1::2], strict=True))}
     flat = [x for kv in options.items() for x in kv]
     code, text = run(sqlite_url, "draw", *flat, "--out", str(tmp_path / "o"))
@@ -191,7 +184,7 @@ def test_bad_draw_requests_change_nothing(sqlite_url: str, pool: Path, tmp_path:
 
 
 def test_infeasible_assignment_records_nothing(sqlite_url: str, pool: Path, tmp_path: Path) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     policy = tmp_path / "p.toml"
     policy.write_text('team_size = 2\nmax_per_inspector = 1\n[strata.key]\nratio = "1"\n'
                       '[strata.general]\nratio = "1"\n[strata.special]\nfull_coverage = true\n', "utf-8")
@@ -205,7 +198,7 @@ def test_infeasible_assignment_records_nothing(sqlite_url: str, pool: Path, tmp_
 
 
 def test_existing_out_folder_is_never_overwritten(sqlite_url: str, pool: Path, tmp_path: Path) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "keep.txt").write_text("mine")
     code, text = run(sqlite_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "o"))
@@ -214,7 +207,7 @@ def test_existing_out_folder_is_never_overwritten(sqlite_url: str, pool: Path, t
 
 
 def test_export_rewrites_the_bundle_byte_for_byte(sqlite_url: str, pool: Path, tmp_path: Path) -> None:
-    load(sqlite_url, pool)
+    load_pool(sqlite_url, pool)
     assert run(sqlite_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))[0] == 0
     assert run(sqlite_url, "export", "--draw", "1", "--out", str(tmp_path / "b"))[0] == 0
     files_a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
