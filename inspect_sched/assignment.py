@@ -589,6 +589,13 @@ def _complete(inst: _Instance, cands) -> bool:
     return all(len(p) == len(e) for p, e in zip(cands, inst.elig, strict=True))
 
 
+def _widen(inst: _Instance, cands, per_firm: int, per_group: int):
+    """Candidates infeasible on their own: double the cheapest pairs kept per firm and group."""
+    per_firm, per_group = 2 * per_firm, 2 * per_group
+    more = _initial_candidates(inst, per_firm, per_group)
+    return [np.union1d(a, b) for a, b in zip(cands, more, strict=True)], per_firm, per_group
+
+
 def _assign_flow(inst: _Instance, cands, per_firm: int, per_group: int, solve=_solve_flow):
     """Min-cost flow on candidates, certified optimal over all pairs (see module doc)."""
     while True:
@@ -598,9 +605,7 @@ def _assign_flow(inst: _Instance, cands, per_firm: int, per_group: int, solve=_s
         if x is None:
             if complete:
                 raise _solver_infeasible(inst)
-            per_firm, per_group = 2 * per_firm, 2 * per_group
-            more = _initial_candidates(inst, per_firm, per_group)
-            cands = [np.union1d(a, b) for a, b in zip(cands, more, strict=True)]
+            cands, per_firm, per_group = _widen(inst, cands, per_firm, per_group)
             continue
         objective = int(sum(int(c) for c in cs[x == 1].tolist()))
         if complete:
@@ -625,10 +630,11 @@ def _assign_cpsat(inst: _Instance, cands, per_firm: int, per_group: int):
        solves that model to proven optimality.
     """
     while True:
-        lp = None
+        # Each LP is solved once per candidate set: it is deterministic, so solving the same
+        # set again at the top of the next round would only repeat the work.
+        fs, ins, cs = _pairs(inst, cands)
+        lp = _lp_duals(inst, fs, ins, cs)
         for _round in range(6):
-            fs, ins, cs = _pairs(inst, cands)
-            lp = _lp_duals(inst, fs, ins, cs)
             if lp is None:
                 break
             _bnd, rcs = _bound(inst, lp[0])
@@ -638,15 +644,11 @@ def _assign_cpsat(inst: _Instance, cands, per_firm: int, per_group: int):
             cands = [np.union1d(c, n) for c, n in zip(cands, new, strict=True)]
             fs, ins, cs = _pairs(inst, cands)
             lp = _lp_duals(inst, fs, ins, cs)
-            if lp is None:
-                break
         first = None if lp is None else _solve_cpsat(inst, fs, ins, cs, hint=lp[1] >= 0.5, first_only=True)
         if first is None:
             if _complete(inst, cands):
                 raise _solver_infeasible(inst)
-            per_firm, per_group = 2 * per_firm, 2 * per_group
-            more = _initial_candidates(inst, per_firm, per_group)
-            cands = [np.union1d(a, b) for a, b in zip(cands, more, strict=True)]
+            cands, per_firm, per_group = _widen(inst, cands, per_firm, per_group)
             continue
         upper = int(sum(int(c) for c in cs[first == 1].tolist()))
         bound, rcs = _bound(inst, lp[0])
