@@ -22,7 +22,6 @@ from typing import Any
 from inspect_sched import __version__
 from inspect_sched.derive import Derivation, FrameRow
 from inspect_sched.frame import DrawSpec
-from inspect_sched.inputs import Inputs
 from inspect_sched.policy import decimal_string
 from inspect_sched.xlsx import Sheet, xlsx_bytes
 
@@ -41,6 +40,19 @@ ASSIGNMENT_HEADERS_ZH = ["统一社会信用代码", "单位名称", "所属区�
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_problems(listed: dict[str, str], files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """Compare files with the manifest's ``files`` hashes: (name, "missing" | "unlisted" | "changed")."""
+    out = []
+    for name in sorted(set(listed) | set(files)):
+        if name not in files:
+            out.append((name, "missing"))
+        elif name not in listed:
+            out.append((name, "unlisted"))
+        elif sha256_hex(files[name]) != listed[name]:
+            out.append((name, "changed"))
+    return out
 
 
 def canonical_json(obj: Any) -> str:
@@ -163,7 +175,3 @@ def chain_hash(prev_hash: str, body: dict[str, Any]) -> str:
 def manifest_bytes(core: dict[str, Any], prev_hash: str, entry_hash: str) -> bytes:
     full = {**core, "ledger": {"prev_hash": prev_hash, "hash": entry_hash}}
     return (json.dumps(full, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
-
-
-def inputs_from_bundle(files: dict[str, bytes]) -> Inputs:
-    return Inputs.from_csv_files(files)

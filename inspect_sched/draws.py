@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from inspect_sched import ledger
 from inspect_sched.bundle import (
+    assignment_rows,
     derived_files,
     ledger_body,
     manifest_bytes,
@@ -163,15 +164,15 @@ def make_draw(
         raise DrawError("give either a plan (--plan ID) or a period and policy, not both")
     with session_scope(engine) as session:
         if plan_id is not None:
-            plan, spec, files = load_plan(session, plan_id)
+            plan, spec, input_files = load_plan(session, plan_id)
             if period is not None and parse_period(period).label != spec.period.label:
                 raise DrawError(f"plan {plan_id} is for period {spec.period.label}, not {period}; "
                                 "give the plan's period or make a new plan")
-            inputs = Inputs.from_csv_files(files)
+            inputs = Inputs.from_csv_files(input_files)
             commitment = plan.commitment
         else:
             assert spec is not None
-            inputs, files, commitment = _freeze(session, spec)
+            inputs, input_files, commitment = _freeze(session, spec)
     derivation = derive(inputs, spec, seed)  # slow part, outside any lock
     files = derived_files(derivation)
     tmp: Path | None = None
@@ -179,8 +180,7 @@ def make_draw(
         with session_scope(engine) as session:
             at = ledger.head(session)  # takes the ledger lock until commit
             if plan_id is None:
-                inputs_only = {k: v for k, v in files.items() if k.startswith("inputs/")}
-                plan_id = _store_plan(session, spec, inputs_only, commitment).id
+                plan_id = _store_plan(session, spec, input_files, commitment).id
             earlier = session.exec(
                 select(Draw).where(Draw.period == spec.period.label, Draw.task == spec.task,
                                    Draw.superseded_by.is_(None))
@@ -204,13 +204,12 @@ def make_draw(
             all_files = {**files, "manifest.json": manifest}
             for name, content in sorted(all_files.items()):
                 session.add(DrawFile(draw_id=draw.id, name=name, content=content))
-            names = {i.inspector_id: i.name for i in inputs.inspectors}
-            for r in derivation.sample:
-                f = r.framed.firm
-                team = sorted(derivation.assignment.teams.get(f.uscc, ()))
-                session.add(DrawFirm(draw_id=draw.id, uscc=f.uscc, name=f.name, district=f.district,
-                                     stratum=r.framed.stratum, inspector_ids=";".join(team),
-                                     inspector_names=";".join(names[i] for i in team)))
+            # The same rows as assignments.csv, so the two can never disagree.
+            for r, (uscc, name, district, _address, ids, names) in zip(
+                derivation.sample, assignment_rows(derivation), strict=True
+            ):
+                session.add(DrawFirm(draw_id=draw.id, uscc=uscc, name=name, district=district,
+                                     stratum=r.framed.stratum, inspector_ids=ids, inspector_names=names))
             tmp = stage_folder(out, all_files, private=True)
             session.flush()
             result = DrawResult(draw.id, at.sequence, draw.redraw_of, out, draw.manifest_sha256,

@@ -74,13 +74,3 @@ def publish_folder(tmp: Path, out: str | Path) -> None:
 
 def discard_folder(tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_folder_atomic(out: str | Path, files: Mapping[str, bytes], private: bool = False) -> None:
-    """Create folder ``out`` holding ``files`` (relative names), all at once."""
-    tmp = stage_folder(out, files, private)
-    try:
-        publish_folder(tmp, out)
-    except BaseException:
-        discard_folder(tmp)
-        raise

@@ -8,15 +8,23 @@ records the draw, so an entry exists exactly when its draw does.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from inspect_sched.bundle import GENESIS_HASH, canonical_json, chain_hash, ledger_body, sha256_hex
+from inspect_sched.bundle import (
+    GENESIS_HASH,
+    canonical_json,
+    chain_hash,
+    file_problems,
+    ledger_body,
+    sha256_hex,
+)
 from inspect_sched.db import lock_ledger
 from inspect_sched.models import Draw, DrawFile, DrawFirm, LedgerEntry
 
@@ -43,7 +51,7 @@ def append(session: Session, at: Head, body: dict[str, Any], draw_id: int | None
     text = canonical_json(body)
     entry = LedgerEntry(
         sequence=at.sequence, kind=body["kind"], draw_id=draw_id, body=text,
-        prev_hash=at.prev_hash, hash=sha256_hex((at.prev_hash + "\n" + text).encode("utf-8")),
+        prev_hash=at.prev_hash, hash=chain_hash(at.prev_hash, body),
     )
     session.add(entry)
     return entry
@@ -123,19 +131,12 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
         out.append(f"{where}: stored manifest does not match the ledger entry")
     if ledger_block != {"prev_hash": e.prev_hash, "hash": e.hash}:
         out.append(f"{where}: manifest's ledger block does not match the entry")
-    listed = manifest.get("files", {})
-    for name in sorted(set(listed) | set(files)):
-        if name not in files:
-            out.append(f"{where}: stored bundle lacks {name}")
-        elif name not in listed:
-            out.append(f"{where}: stored bundle has unlisted file {name}")
-        elif sha256_hex(files[name]) != listed[name]:
-            out.append(f"{where}: stored {name} was changed")
+    said = {"missing": "stored bundle lacks {}", "unlisted": "stored bundle has unlisted file {}",
+            "changed": "stored {} was changed"}
+    for name, problem in file_problems(manifest.get("files", {}), files):
+        out.append(f"{where}: " + said[problem].format(name))
     firms = session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw.id).order_by(DrawFirm.uscc)).all()
     if "assignments.csv" in files:
-        import csv
-        import io
-
         rows = sorted(csv.DictReader(io.StringIO(files["assignments.csv"].decode("utf-8"))), key=lambda r: r["uscc"])
         stored = [(f.uscc, f.name, f.district, f.inspector_ids, f.inspector_names) for f in firms]
         expected = [(r["uscc"], r["name"], r["district"], r["inspector_ids"], r["inspector_names"]) for r in rows]
@@ -147,8 +148,4 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     return out
 
 
-def max_sequence(session: Session) -> int:
-    return session.exec(select(func.coalesce(func.max(LedgerEntry.sequence), 0))).one()
-
-
-__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "FINAL_CHECKS", "max_sequence"]
+__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "FINAL_CHECKS"]

@@ -133,12 +133,13 @@ def decimal_string(value: Fraction | None) -> str:
     if den != 1:
         raise ValueError(f"{value} has no finite decimal form")
     places = max(twos, fives)
-    scaled = value * 10**places
-    text = str(Decimal(scaled.numerator).scaleb(-places))
-    d = Decimal(text)
-    # normalize() turns 100 into 1E+2; quantize back to a plain spelling.
-    text = format(d.normalize(), "f")
-    return text
+    # 10**places is a multiple of the denominator, so this is exact; and places is minimal,
+    # so the digits never end in a superfluous zero.
+    scaled = value.numerator * (10**places // value.denominator)
+    if places == 0:
+        return str(scaled)
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    return f"{'-' if scaled < 0 else ''}{digits[:-places]}.{digits[-places:]}"
 
 
 def _exact(value: Any, where: str) -> Fraction:

@@ -8,15 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from inspect_sched.assignment import Assignment, check_assignment
+from inspect_sched.assignment import Assignment, Rules, check_assignment
 from inspect_sched.bundle import (
     ASSIGNMENT_COLUMNS,
     FORMAT,
     chain_hash,
     derived_files,
+    file_problems,
     ledger_body,
     plan_commitment,
-    sha256_hex,
 )
 from inspect_sched.derive import derive
 from inspect_sched.errors import InspectSchedError, VerificationError
@@ -81,14 +81,12 @@ def verify_bundle(folder: str | Path) -> list[str]:
     if manifest.get("format") != FORMAT:
         return [f"manifest.json: format is {manifest.get('format')!r}, this tool verifies {FORMAT!r}"]
     problems: list[str] = []
-    listed = manifest.get("files", {})
-    for name in sorted(set(listed) | set(files) - {"manifest.json"}):
-        if name not in files:
-            problems.append(f"{name}: listed in the manifest but missing")
-        elif name not in listed:
-            problems.append(f"{name}: not listed in the manifest (added afterwards?)")
-        elif sha256_hex(files[name]) != listed[name]:
-            problems.append(f"{name}: SHA-256 differs from the manifest (the file was changed)")
+    said = {"missing": "listed in the manifest but missing",
+            "unlisted": "not listed in the manifest (added afterwards?)",
+            "changed": "SHA-256 differs from the manifest (the file was changed)"}
+    others = {k: v for k, v in files.items() if k != "manifest.json"}
+    for name, problem in file_problems(manifest.get("files", {}), others):
+        problems.append(f"{name}: {said[problem]}")
     try:
         spec = DrawSpec(
             period=parse_period(manifest["period"]), task=manifest["task"],
@@ -146,15 +144,9 @@ def verify_bundle(folder: str | Path) -> list[str]:
         problems += [
             f"assignments.csv: {p}" for p in check_assignment(
                 seed, selected, inputs.inspectors, d.exclusions,
-                _rules(spec), claimed,
+                Rules.from_policy(spec.policy, spec.departments), claimed,
             )
         ]
     except (UnicodeDecodeError, KeyError, csv.Error):
         problems.append("assignments.csv: cannot be read")
     return problems
-
-
-def _rules(spec: DrawSpec):  # type: ignore[no-untyped-def]
-    from inspect_sched.assignment import Rules
-
-    return Rules.from_policy(spec.policy, spec.departments)
