@@ -304,6 +304,11 @@ def _xlsx_value(value: object) -> Cell:
     return str(value).strip()
 
 
+def _unreadable_xlsx(path: str, exc: Exception) -> InputFileError:
+    return InputFileError(path, message=f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}); "
+                                        "open it in Excel and save it again, or save it as CSV UTF-8")
+
+
 def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
     try:
         wb, ws = _open_sheet(path, data_only=True)
@@ -314,8 +319,7 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
     except InputFileError:
         raise
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)
-        raise InputFileError(path, message=f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}); "
-                                           "open it in Excel and save it again, or save it as CSV UTF-8") from None
+        raise _unreadable_xlsx(path, exc) from None
     try:
         for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
             fvalues = next(formulas, ()) if formulas is not None else ()
@@ -340,8 +344,7 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
     except InputFileError:
         raise
     except Exception as exc:  # noqa: BLE001  (a truncated zip member fails only while reading)
-        raise InputFileError(path, message=f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}); "
-                                           "open it in Excel and save it again, or save it as CSV UTF-8") from None
+        raise _unreadable_xlsx(path, exc) from None
     finally:
         wb.close()
         if formulas is not None:
