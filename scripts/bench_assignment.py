@@ -1,4 +1,4 @@
-"""Benchmark the assignment core (inspect_sched.assignment) at city and province scale.
+"""Benchmark the assignment core (inspect_sched.core.assignment) at city and province scale.
 
     .venv/bin/python scripts/bench_assignment.py            # every scenario
     .venv/bin/python scripts/bench_assignment.py city-plain  # one scenario
@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_sched.assignment import Rules, assign, check_assignment, pair_exclusions  # noqa: E402
-from inspect_sched.inputs import Conflict, Firm, InspectorRec  # noqa: E402
+from inspect_sched.core.assign import Rules, assign, check_assignment, pair_exclusions  # noqa: E402
+from inspect_sched.core.inputs import Conflict, Firm, InspectorRec  # noqa: E402
 
 ECO, MARKET = "生态环境", "市场监管"
 SCENARIOS = {

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inspect_sched.policy import load_policy  # noqa: E402
-from inspect_sched.sampling import draw_stratum, ticket  # noqa: E402
+from inspect_sched.core.sampling import draw_stratum, ticket  # noqa: E402
+from inspect_sched.schema.policy import load_policy  # noqa: E402
 
 SEED = "27182818284590452353"
 STRATUM = "general"

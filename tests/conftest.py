@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from inspect_sched.db import get_engine, init_db
+from inspect_sched.store.db import get_engine, init_db
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

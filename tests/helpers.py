@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inspect_sched import uscc
-from inspect_sched.db import get_engine
-from inspect_sched.draws import DrawResult, build_spec, make_draw
-from inspect_sched.models import DrawFirm, Enterprise, Inspector
+from inspect_sched.schema import uscc
+from inspect_sched.services.draws import DrawResult, build_spec, make_draw
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import DrawFirm, Enterprise, Inspector
 
 DISTRICTS = ("天元区", "荷塘区", "芦淞区", "石峰区", "渌口区", "醴陵市", "攸县", "茶陵县", "炎陵县")
 CREDITS = ("green", "blue", "yellow", "red", "black")

@@ -13,19 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_sched.assignment import (
+from inspect_sched.core.assign import (
     Assignment,
     Rules,
-    _costs,
     assign,
     check_assignment,
     eligible_pairs,
     pair_exclusions,
 )
+from inspect_sched.core.assign.model import _costs
+from inspect_sched.core.inputs import Conflict, Firm, Inspection, InspectorRec
+from inspect_sched.core.tickets import assign_cost
 from inspect_sched.errors import AssignmentInfeasible
-from inspect_sched.inputs import Conflict, Firm, Inspection, InspectorRec
-from inspect_sched.policy import load_policy
-from inspect_sched.sampling import assign_cost
+from inspect_sched.schema.policy import load_policy
 
 VECTORS = Path(__file__).resolve().parent / "vectors"  # golden copies of ../shared/vectors
 ECO, MARKET = "生态环境", "市场监管"
@@ -549,7 +549,7 @@ def test_no_firms():
 
 
 def test_flow_and_cpsat_paths_agree_on_plain_instances():
-    from inspect_sched import assignment as A
+    from inspect_sched.core.assign import model, solvers
 
     rnd = random.Random(11)
     districts = [f"D{n}" for n in range(5)]
@@ -558,9 +558,9 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
     conflicts = [Conflict(rnd.choice(inspectors).inspector_id, rnd.choice(firms).uscc, "") for _ in range(10)]
     r = rules(max_per_inspector=3)
     ex = pair_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
-    inst = A._instance("paths", firms, inspectors, ex, r)
-    flow = A._assign_flow(inst, A._initial_candidates(inst, 3, 1), 3, 1)
-    sat = A._assign_cpsat(inst, A._initial_candidates(inst, 3, 1), 3, 1)
+    inst = model._instance("paths", firms, inspectors, ex, r)
+    flow = solvers._assign_flow(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
+    sat = solvers._assign_cpsat(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
     for fs, ins, x, _obj in (flow, sat):
         assert len(fs) == len(ins) == len(x)
     pairs = [
@@ -573,7 +573,7 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
 @pytest.mark.parametrize("needs", ["specialty", "departments"])
 def test_typed_flow_and_cpsat_agree(needs):
     """The typed-slot flow must give CP-SAT's optimum whenever a firm's needs are disjoint."""
-    from inspect_sched import assignment as A
+    from inspect_sched.core.assign import model, solvers
 
     rnd = random.Random(needs)
     districts = [f"D{n}" for n in range(5)]
@@ -586,10 +586,10 @@ def test_typed_flow_and_cpsat_agree(needs):
     r = rules(max_per_inspector=3, departments=depts,
               specialty_required={"辐射": "辐射"} if needs == "specialty" else {})
     ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
-    inst = A._instance("typed", firms, inspectors, ex, r)
-    assert not inst.plain and A._disjoint_needs(inst)
-    flow = A._assign_flow(inst, A._initial_candidates(inst, 3, 1), 3, 1, A._solve_typed_flow)
-    sat = A._assign_cpsat(inst, A._initial_candidates(inst, 3, 1), 3, 1)
+    inst = model._instance("typed", firms, inspectors, ex, r)
+    assert not inst.plain and solvers._disjoint_needs(inst)
+    flow = solvers._assign_flow(inst, solvers._initial_candidates(inst, 3, 1), 3, 1, solvers._solve_typed_flow)
+    sat = solvers._assign_cpsat(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
     pairs = [
         sorted(zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True)) for fs, ins, x, _ in (flow, sat)
     ]

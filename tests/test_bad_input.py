@@ -26,10 +26,10 @@ from helpers import draw, full_results, results_csv, small_pool, today_cn
 from openpyxl import Workbook
 from sqlmodel import Session, select
 
-from inspect_sched import uscc as uscc_mod
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
-from inspect_sched.models import ConflictEntry, Draw, DrawFirm, Enterprise, Inspector
+from inspect_sched.schema import uscc as uscc_mod
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import ConflictEntry, Draw, DrawFirm, Enterprise, Inspector
 
 U1 = uscc_mod.make("91430200MA4L00001")
 U2 = uscc_mod.make("91430200MA4L00002")

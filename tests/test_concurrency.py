@@ -17,10 +17,10 @@ import pytest
 from helpers import cli_ok, load_pool
 from sqlmodel import Session, select
 
-from inspect_sched.db import get_engine
-from inspect_sched.fakedata import generate
-from inspect_sched.models import Draw, DrawFirm, LedgerEntry, Plan
-from inspect_sched.verify import verify_bundle
+from inspect_sched.audit.verify import verify_bundle
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Draw, DrawFirm, LedgerEntry, Plan
+from inspect_sched.synth.fakedata import generate
 
 REPO = Path(__file__).resolve().parents[1]
 # (period, task): three draws of the same period and task race to be first; the others differ.
@@ -51,8 +51,8 @@ def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(
     # so their transactions really overlap.
     go = time.time() + 3.0
     code = (
-        "import sys, time; from inspect_sched.cli import main; import inspect_sched.draws, "
-        f"inspect_sched.assignment; time.sleep(max(0, {go} - time.time())); sys.argv[0] = 'inspect-sched'; main()"
+        "import sys, time; from inspect_sched.cli import main; import inspect_sched.services.draws, "
+        f"inspect_sched.core.assign; time.sleep(max(0, {go} - time.time())); sys.argv[0] = 'inspect-sched'; main()"
     )
     for k, (period, task) in enumerate(JOBS):
         args = [

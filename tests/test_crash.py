@@ -30,10 +30,10 @@ import pytest
 from helpers import cli_ok, load_pool
 from sqlmodel import Session, func, select
 
-from inspect_sched.db import get_engine
-from inspect_sched.fakedata import generate
-from inspect_sched.models import Draw, LedgerEntry, Plan
-from inspect_sched.verify import verify_bundle
+from inspect_sched.audit.verify import verify_bundle
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Draw, LedgerEntry, Plan
+from inspect_sched.synth.fakedata import generate
 
 REPO = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("INSPECT_SCHED_CRASH_KILLS", "20"))
@@ -176,7 +176,7 @@ def test_draw_killed_at_random_moments_is_all_or_nothing(
 
 # SIGKILL of the process itself the moment the transaction has committed, before the rename.
 KILL_BEFORE_RENAME = (
-    "import os, signal, sys; import inspect_sched.draws as d; "
+    "import os, signal, sys; import inspect_sched.services.draws as d; "
     "d.publish_folder = lambda tmp, out: os.kill(os.getpid(), signal.SIGKILL); "
     "from inspect_sched.cli import main; sys.argv[0] = 'inspect-sched'; main()"
 )

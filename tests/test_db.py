@@ -2,7 +2,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
+from inspect_sched.store.db import get_engine
 
 
 def test_init_is_idempotent_and_creates_tables(db_url):

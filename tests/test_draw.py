@@ -15,9 +15,9 @@ from helpers import LOADS, load_pool
 from sqlmodel import Session, select
 
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
-from inspect_sched.fakedata import generate
-from inspect_sched.models import Draw, DrawFirm, Enterprise, LedgerEntry, Plan
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Draw, DrawFirm, Enterprise, LedgerEntry, Plan
+from inspect_sched.synth.fakedata import generate
 
 SEED = "31415926535897932384"
 

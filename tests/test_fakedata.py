@@ -15,9 +15,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from inspect_sched import fakedata, uscc
 from inspect_sched.cli import cli
-from inspect_sched.vocab import CATEGORY, COLUMNS, CREDIT, KIND, RISK, STATUS
+from inspect_sched.schema import uscc
+from inspect_sched.schema.vocab import CATEGORY, COLUMNS, CREDIT, KIND, RISK, STATUS
+from inspect_sched.synth import fakedata
 
 REPO = Path(__file__).resolve().parents[1]
 N_FIRMS, N_INSPECTORS, SEED = 2000, 235, "test-seed-1"

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
+from inspect_sched.core.frame import DrawSpec, classify, parse_departments, parse_filters
+from inspect_sched.core.inputs import Firm, Inputs, Inspection, PositiveEntry
 from inspect_sched.errors import DrawError
-from inspect_sched.frame import DrawSpec, classify, parse_departments, parse_filters
-from inspect_sched.inputs import Firm, Inputs, Inspection, PositiveEntry
-from inspect_sched.periods import parse_period
-from inspect_sched.policy import load_policy
-from inspect_sched.uscc import make
+from inspect_sched.schema.periods import parse_period
+from inspect_sched.schema.policy import load_policy
+from inspect_sched.schema.uscc import make
 
 FIRST = dt.date(2026, 12, 1)
 

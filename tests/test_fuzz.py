@@ -19,10 +19,11 @@ from dbdump import diff, dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_sched import importers, uscc, vocab
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine, init_db
 from inspect_sched.errors import InspectSchedError
+from inspect_sched.schema import uscc, vocab
+from inspect_sched.store import importers
+from inspect_sched.store.db import get_engine, init_db
 
 IMPORTERS = {
     "enterprises": importers.import_enterprises,

@@ -14,13 +14,13 @@ from openpyxl import Workbook
 from sqlalchemy import MetaData, select
 from sqlmodel import Session, SQLModel
 
-from inspect_sched import models  # noqa: F401
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
 from inspect_sched.errors import InputFileError
-from inspect_sched.importers import add_years, import_enterprises, parse_results_file
-from inspect_sched.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
-from inspect_sched.uscc import make
+from inspect_sched.schema.uscc import make
+from inspect_sched.store import models  # noqa: F401
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.importers import add_years, import_enterprises, parse_results_file
+from inspect_sched.store.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
 
 U1 = "91512081MA62K0260E"
 U2 = make("91430200MA4L12345")

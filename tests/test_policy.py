@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspect_sched.errors import PolicyError
-from inspect_sched.policy import DEFAULT_POLICY_TOML, decimal_string, load_policy, policy_from_dict
+from inspect_sched.schema.policy import DEFAULT_POLICY_TOML, decimal_string, load_policy, policy_from_dict
 
 
 def write(tmp_path: Path, text: str) -> Path:

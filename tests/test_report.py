@@ -10,7 +10,7 @@ from helpers import drawn_firms, full_results, results_csv, small_pool
 from openpyxl import load_workbook
 
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
+from inspect_sched.store.db import get_engine
 
 
 def run(url: str, *args: str, code: int = 0) -> str:

@@ -27,9 +27,9 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
-from inspect_sched.models import Draw, DrawFirm, HistoryEntry, LedgerEntry, Result
-from inspect_sched.publish import PUBLIC_COLUMNS
+from inspect_sched.outputs.publish import PUBLIC_COLUMNS
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Draw, DrawFirm, HistoryEntry, LedgerEntry, Result
 
 SEED = "20261201093015482736"
 

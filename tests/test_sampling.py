@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspect_sched.policy import StratumRule, decimal_string
-from inspect_sched.sampling import (
+from inspect_sched.core.sampling import (
     StratumDraw,
     assign_cost,
     draw_stratum,
@@ -23,6 +22,7 @@ from inspect_sched.sampling import (
     sample_size,
     ticket,
 )
+from inspect_sched.schema.policy import StratumRule, decimal_string
 
 VECTORS = Path(__file__).resolve().parent / "vectors"  # golden copies of ../shared/vectors
 F = Fraction

@@ -20,8 +20,8 @@ from sqlalchemy import delete, text, update
 from sqlmodel import Session, select
 
 from inspect_sched.cli import cli
-from inspect_sched.db import get_engine
-from inspect_sched.models import Draw, DrawFile, DrawFirm, LedgerEntry, Result
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Draw, DrawFile, DrawFirm, LedgerEntry, Result
 
 BUNDLE_FILES = [
     "assignments.csv",
@@ -55,7 +55,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("tamper_bundle")
     url = f"sqlite:///{tmp / 'b.db'}"
     engine = get_engine(url)
-    from inspect_sched.db import init_db
+    from inspect_sched.store.db import init_db
 
     init_db(engine)
     small_pool(engine)
@@ -222,7 +222,7 @@ def t_ledger_hash(url: str, d: int, uscc: str) -> str:
 
 def t_ledger_rewritten(url: str, d: int, uscc: str) -> str:
     """A forger who recomputes entry 1's hash after editing it still breaks entry 2's link."""
-    from inspect_sched.bundle import sha256_hex
+    from inspect_sched.audit.bundle import sha256_hex
 
     e = _ledger(url, 1)
     body = e.body.replace('"seed":"', '"seed":"9', 1)

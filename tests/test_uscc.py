@@ -1,6 +1,6 @@
 import pytest
 
-from inspect_sched import uscc
+from inspect_sched.schema import uscc
 
 
 @pytest.mark.parametrize("code", ["91512081MA62K0260E", uscc.make("91430200" + "MA4L123" + "45"), uscc.make("1" * 17)])

@@ -10,8 +10,8 @@ import click
 from sqlalchemy.engine import Engine
 
 from inspect_sched import __version__
-from inspect_sched.db import ENV_VAR, ensure_schema, get_engine
 from inspect_sched.errors import InspectSchedError
+from inspect_sched.store.db import ENV_VAR, ensure_schema, get_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -46,7 +46,7 @@ def plan_cmd(state: AppState, period: str, policy_path, task, filters, departmen
       inspect-sched plan --period 2026-12
       inspect-sched plan --period 2026-Q4 --filter category=key --task 重点排污单位季度抽查
     """
-    from inspect_sched.draws import build_spec, make_plan
+    from inspect_sched.services.draws import build_spec, make_plan
 
     spec = build_spec(period, policy_path, task, filters, departments)
     result = make_plan(state.engine(), spec)
@@ -74,7 +74,7 @@ def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters,
       inspect-sched draw --period 2026-12 --seed 20261201093015482736 --out draws/2026-12
       inspect-sched draw --plan 3 --period 2026-12 --seed 0417263541987263 --out draws/2026-12
     """
-    from inspect_sched.draws import auto_seed, build_spec, make_draw
+    from inspect_sched.services.draws import auto_seed, build_spec, make_draw
 
     if plan_id is not None and (policy_path or task or filters or departments):
         raise click.UsageError("--plan fixes the policy, task, filters and departments; do not give them again")
@@ -106,7 +106,7 @@ def verify_cmd(bundle: str) -> None:
     Example:
       inspect-sched verify draws/2026-12
     """
-    from inspect_sched.verify import verify_bundle
+    from inspect_sched.audit.verify import verify_bundle
 
     problems = verify_bundle(bundle)
     if problems:
@@ -126,7 +126,7 @@ def export_cmd(state: AppState, draw_id: int, out: str) -> None:
     Example:
       inspect-sched export --draw 3 --out copy-of-draw-3
     """
-    from inspect_sched.draws import export_bundle
+    from inspect_sched.services.draws import export_bundle
 
     click.echo(f"bundle of draw {draw_id} written to {export_bundle(state.engine(), draw_id, out)}")
 
@@ -146,7 +146,7 @@ def ledger_list_cmd(state: AppState) -> None:
     Example:
       inspect-sched ledger list
     """
-    from inspect_sched.ledger_view import ledger_rows
+    from inspect_sched.audit.ledger_view import ledger_rows
 
     rows = ledger_rows(state.engine())
     if not rows:
@@ -166,7 +166,7 @@ def ledger_verify_cmd(state: AppState) -> None:
     Example:
       inspect-sched ledger verify
     """
-    from inspect_sched.ledger_view import verify_ledger
+    from inspect_sched.audit.ledger_view import verify_ledger
 
     problems, count = verify_ledger(state.engine())
     if problems:
@@ -191,7 +191,7 @@ def demo_cmd(out: str | None, fixtures: str | None) -> None:
       inspect-sched demo
       inspect-sched demo --out /tmp/demo
     """
-    from inspect_sched.demo import DEMO_SEED, run_demo
+    from inspect_sched.services.demo import DEMO_SEED, run_demo
 
     r = run_demo(out, fixtures)
     click.echo(f"demo folder: {r.out}  (database {r.db_url})")

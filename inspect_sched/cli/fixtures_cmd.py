@@ -36,7 +36,7 @@ def generate_cmd(n_firms: int, n_inspectors: int, seed: str, out: Path) -> None:
       inspect-sched fixtures generate --enterprises 3000 --inspectors 235 --seed 20261201 --out fixtures
       inspect-sched import enterprises fixtures/enterprises.csv
     """
-    from inspect_sched.fakedata import generate
+    from inspect_sched.synth.fakedata import generate
 
     summary = generate(n_firms, n_inspectors, seed, out)
     click.echo(f"wrote {len(summary.files)} files to {summary.out} (seed {summary.seed!r}):")

@@ -27,7 +27,7 @@ def results_import_cmd(state: AppState, file: str, draw_id: int) -> None:
     Example:
       inspect-sched results import 2026-12-检查结果.xlsx --draw 3
     """
-    from inspect_sched.results import import_results
+    from inspect_sched.services.results import import_results
 
     click.echo(str(import_results(state.engine(), file, draw_id)))
 
@@ -49,7 +49,7 @@ def publish_cmd(state: AppState, draw_id: int, out: str, formats: str, allow_par
       inspect-sched publish --draw 3 --out 公示
       inspect-sched publish --draw 3 --out 公示 --format html --allow-partial
     """
-    from inspect_sched.publish import publish
+    from inspect_sched.outputs.publish import publish
 
     for path in publish(state.engine(), draw_id, out, formats, allow_partial):
         click.echo(f"wrote {path}")
@@ -67,7 +67,7 @@ def report_cmd(state: AppState, year: int, out: str) -> None:
     Example:
       inspect-sched report --year 2026 --out 年报
     """
-    from inspect_sched.report import annual_report
+    from inspect_sched.outputs.report import annual_report
 
     for path in annual_report(state.engine(), year, out):
         click.echo(f"wrote {path}")

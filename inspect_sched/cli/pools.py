@@ -24,7 +24,7 @@ def init_cmd(state: AppState) -> None:
       inspect-sched init
       inspect-sched --db postgresql+psycopg://me@localhost/inspect init
     """
-    from inspect_sched.db import init_db
+    from inspect_sched.store.db import init_db
 
     click.echo(init_db(state.engine(create_schema=False)))
 
@@ -96,7 +96,7 @@ def import_enterprises_cmd(state: AppState, file: str, replace: bool) -> None:
       inspect-sched import enterprises 名录库.xlsx
       inspect-sched import enterprises enterprises.csv --replace
     """
-    from inspect_sched.importers import import_enterprises
+    from inspect_sched.store.importers import import_enterprises
 
     _run(state, import_enterprises, "enterprises", file, replace=replace)
 
@@ -114,7 +114,7 @@ def import_inspectors_cmd(state: AppState, file: str, replace: bool) -> None:
       inspect-sched import inspectors 执法人员.xlsx
       inspect-sched import inspectors inspectors.csv --replace
     """
-    from inspect_sched.importers import import_inspectors
+    from inspect_sched.store.importers import import_inspectors
 
     _run(state, import_inspectors, "inspectors", file, replace=replace)
 
@@ -130,7 +130,7 @@ def import_positive_list_cmd(state: AppState, file: str) -> None:
     Example:
       inspect-sched import positive-list 正面清单.csv
     """
-    from inspect_sched.importers import import_positive_list
+    from inspect_sched.store.importers import import_positive_list
 
     _run(state, import_positive_list, "positive-list", file)
 
@@ -146,7 +146,7 @@ def import_conflicts_cmd(state: AppState, file: str) -> None:
     Example:
       inspect-sched import conflicts 回避.csv
     """
-    from inspect_sched.importers import import_conflicts
+    from inspect_sched.store.importers import import_conflicts
 
     _run(state, import_conflicts, "conflicts", file)
 
@@ -162,6 +162,6 @@ def import_history_cmd(state: AppState, file: str) -> None:
     Example:
       inspect-sched import history 检查记录.xlsx
     """
-    from inspect_sched.importers import import_history
+    from inspect_sched.store.importers import import_history
 
     _run(state, import_history, "history", file)

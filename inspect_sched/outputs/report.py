@@ -1,0 +1,311 @@
+"""The annual report (``report --year YYYY --out DIR``): an xlsx workbook and PNG charts.
+
+What counts (the same rules as the draws themselves, SPEC §2):
+
+* the year's draws are those whose period lies in it (a 2026-12 draw whose checks ran
+  into January 2027 belongs to 2026, the year it was planned for);
+* a drawn inspection counts when its draw is current, or, for a draw superseded by a
+  redraw, when results were recorded for that firm anyway; "done" means a result exists;
+* firms are classified by stratum (监管类别) and credit grade as they are in the pool now,
+  so each cell's share "inspected / active firms" compares like with like; a firm no
+  longer in the pool keeps the stratum its draw recorded and is shown as credit "removed";
+* inspector load counts actual inspectors of recorded results ("done") and assigned
+  teams ("drawn"), over every active inspector in the pool, so idle inspectors show as 0.
+
+Charts use English labels unless a CJK font is installed, because without one matplotlib
+draws Chinese as empty boxes. They carry no timestamp, so the same data gives the same file.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from inspect_sched.core.inputs import split_list
+from inspect_sched.errors import InspectSchedError
+from inspect_sched.io.fsutil import write_atomic
+from inspect_sched.io.xlsx import Sheet, xlsx_bytes
+from inspect_sched.schema.periods import parse_period
+from inspect_sched.store.models import Draw, DrawFirm, Enterprise, Inspector, Result
+
+STRATA = ("key", "general", "special")
+CREDITS = ("green", "blue", "yellow", "red", "black")
+STRATUM_ZH = {"key": "重点排污单位", "general": "一般排污单位", "special": "特殊监管对象"}
+CREDIT_ZH = {"green": "诚信", "blue": "良好", "yellow": "警示", "red": "不良", "black": "严重失信",
+             "removed": "已移出名录"}
+RESULT_EN = {"未发现问题": "no problem found", "责令改正": "ordered to correct", "立案查处": "case filed",
+             "查无下落": "not found", "已关闭或停产": "closed/suspended", "拒绝检查": "refused"}
+
+
+@dataclass
+class Cell:
+    pool: int = 0
+    active: int = 0
+    drawn: int = 0
+    done: int = 0
+    inspected: set[str] = field(default_factory=set)  # distinct firms with a result
+
+    def share(self) -> str:
+        return _pct(len(self.inspected), self.active)
+
+
+@dataclass
+class ReportData:
+    year: int
+    draws: list[Draw]
+    cells: dict[tuple[str, str], Cell]
+    per_draw: dict[int, tuple[int, int]]  # draw id -> (drawn, done)
+    load_drawn: dict[str, int]
+    load_done: dict[str, int]
+    inspector_names: dict[str, str]
+    results_by_kind: Counter[str]
+    results_by_stratum: dict[str, Counter[str]]
+    deviating: int
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def _spread(values: list[int]) -> tuple[int, float, int]:
+    if not values:
+        return 0, 0, 0
+    return min(values), statistics.median(values), max(values)
+
+
+def collect(session: Session, year: int) -> ReportData:
+    draws = [d for d in session.exec(select(Draw).order_by(Draw.id)) if parse_period(d.period).year == year]
+    cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
+    where: dict[str, tuple[str, str]] = {}
+    for e in session.exec(select(Enterprise)):
+        key = (e.category, e.credit)
+        where[e.uscc] = key
+        cells[key].pool += 1
+        cells[key].active += e.status == "active"
+    per_draw: dict[int, tuple[int, int]] = {}
+    load_drawn: Counter[str] = Counter()
+    load_done: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
+    deviating = 0
+    for d in draws:
+        results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
+        drawn = done = 0
+        for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == d.id)):
+            r = results.get(f.uscc)
+            if d.superseded_by is not None and r is None:
+                continue  # superseded and never visited: not an inspection (SPEC §2)
+            key = where.get(f.uscc, (f.stratum, "removed"))
+            cell = cells[key]
+            cell.drawn += 1
+            drawn += 1
+            load_drawn.update(split_list(f.inspector_ids))
+            if r is not None:
+                cell.done += 1
+                cell.inspected.add(f.uscc)
+                done += 1
+                load_done.update(split_list(r.inspector_ids))
+                by_kind[r.result] += 1
+                by_stratum[key[0]][r.result] += 1
+                deviating += bool(r.deviates)
+        per_draw[d.id] = (drawn, done)
+    names = {}
+    for i in session.exec(select(Inspector)):
+        names[i.inspector_id] = i.name
+        if i.active:
+            load_drawn.setdefault(i.inspector_id, 0)
+            load_done.setdefault(i.inspector_id, 0)
+    return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
+                      by_kind, dict(by_stratum), deviating)
+
+
+def _ordered_keys(cells: dict[tuple[str, str], Cell]) -> list[tuple[str, str]]:
+    strata = [s for s in STRATA if any(k[0] == s for k in cells)] + sorted({k[0] for k in cells} - set(STRATA))
+    credits = [*CREDITS, "removed"]
+    return sorted(cells, key=lambda k: (strata.index(k[0]), credits.index(k[1]) if k[1] in credits else 99, k[1]))
+
+
+def _merge(cells: list[Cell]) -> Cell:
+    out = Cell()
+    for c in cells:
+        out.pool += c.pool
+        out.active += c.active
+        out.drawn += c.drawn
+        out.done += c.done
+        out.inspected |= c.inspected
+    return out
+
+
+def _stratum_total(data: ReportData, stratum: str) -> Cell:
+    return _merge([c for k, c in data.cells.items() if k[0] == stratum])
+
+
+def sheets(data: ReportData) -> list[Sheet]:
+    total = _merge(list(data.cells.values()))
+    key = _stratum_total(data, "key")
+    current = [d for d in data.draws if d.superseded_by is None]
+    drawn_load = sorted(data.load_drawn.values())
+    done_load = sorted(data.load_done.values())
+    summary = [
+        ["年度 year", data.year],
+        ["抽取次数（全部） draws made, total", len(data.draws)],
+        ["抽取次数（有效，未被取代） draws not superseded", len(current)],
+        ["重新抽取次数 redraws", sum(1 for d in data.draws if d.redraw_of)],
+        ["应检查（抽中） inspections drawn", total.drawn],
+        ["已检查（已录入结果） inspections done", total.done],
+        ["完成率 done / drawn", _pct(total.done, total.drawn)],
+        ["在产企业数 active firms in the pool", total.active],
+        ["被检查企业数 distinct firms inspected", len(total.inspected)],
+        ["检查覆盖率 share of active firms inspected", total.share()],
+        ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
+        ["实际人员与分派不一致 results with deviating teams", data.deviating],
+        ["人均分派检查（最少/中位/最多） assigned per inspector min/median/max",
+         "{} / {} / {}".format(*_spread(drawn_load))],
+        ["人均完成检查（最少/中位/最多） done per inspector min/median/max",
+         "{} / {} / {}".format(*_spread(done_load))],
+    ]
+    strata_rows = []
+    for k in _ordered_keys(data.cells):
+        c = data.cells[k]
+        strata_rows.append([STRATUM_ZH.get(k[0], k[0]), CREDIT_ZH.get(k[1], k[1]), c.pool, c.active, c.drawn,
+                            c.done, len(c.inspected), c.share()])
+    for s in sorted({k[0] for k in data.cells}, key=lambda s: STRATA.index(s) if s in STRATA else 9):
+        c = _stratum_total(data, s)
+        strata_rows.append([STRATUM_ZH.get(s, s), "合计", c.pool, c.active, c.drawn, c.done, len(c.inspected),
+                            c.share()])
+    strata_rows.append(["合计", "", total.pool, total.active, total.drawn, total.done, len(total.inspected),
+                        total.share()])
+    draw_rows = [[d.id, d.period, d.task, d.seed, d.redraw_of or "", d.superseded_by or "", d.sample_size,
+                  *data.per_draw[d.id]] for d in data.draws]
+    inspector_rows = [[i, data.inspector_names.get(i, ""), data.load_drawn.get(i, 0), data.load_done.get(i, 0)]
+                      for i in sorted(set(data.load_drawn) | set(data.load_done))]
+    result_rows = [[kind, n, _pct(n, total.done)] for kind, n in sorted(data.results_by_kind.items(),
+                                                                           key=lambda kv: (-kv[1], kv[0]))]
+    for s, counts in sorted(data.results_by_stratum.items()):
+        for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            result_rows.append([f"{STRATUM_ZH.get(s, s)}：{kind}", n, ""])
+    caption = [f"{data.year}年度“双随机、一公开”抽查情况统计（内部统计）"]
+    return [
+        Sheet("概况", ["指标 measure", "数值 value"], summary, caption, (56, 24)),
+        Sheet("分类统计", ["监管类别", "信用等级", "名录企业数", "在产企业数", "应检查", "已检查", "被检查企业数",
+                        "检查覆盖率"], strata_rows, caption),
+        Sheet("抽取记录", ["抽取编号", "期间", "抽查任务", "随机种子", "重新抽取自", "被取代于", "抽中企业数",
+                        "应检查（计入）", "已检查"], draw_rows, caption),
+        Sheet("检查人员", ["执法证号", "姓名", "分派检查数", "完成检查数"], inspector_rows, caption),
+        Sheet("检查结果", ["检查结果", "数量", "占已检查"], result_rows, caption),
+    ]
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    wanted = ("Noto Sans CJK", "Noto Serif CJK", "Source Han", "WenQuanYi", "SimHei", "Microsoft YaHei",
+              "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+    for f in font_manager.fontManager.ttflist:
+        if any(w.lower() in f.name.lower() for w in wanted):
+            return f.name
+    return None
+
+
+def _labels(zh: bool) -> dict[str, object]:
+    if zh:
+        return {"strata": STRATUM_ZH, "credit": CREDIT_ZH, "drawn": "应检查", "done": "已检查",
+                "coverage": "{y}年 各类别应检查与已检查", "share": "{y}年 各信用等级在产企业检查覆盖率",
+                "share_y": "覆盖率（%）", "load": "{y}年 执法人员完成检查数分布", "load_x": "每人完成检查数",
+                "load_y": "人数", "results": "{y}年 检查结果", "count": "数量", "result": lambda s: s}
+    return {"strata": {"key": "key", "general": "general", "special": "special"},
+            "credit": {c: c for c in [*CREDITS, "removed"]}, "drawn": "drawn", "done": "done",
+            "coverage": "{y}: inspections drawn vs done by stratum", "share": "{y}: share of active firms inspected, by credit",
+            "share_y": "share inspected (%)", "load": "{y}: inspections done per inspector",
+            "load_x": "inspections done", "load_y": "inspectors", "results": "{y}: results by kind",
+            "count": "count", "result": lambda s: RESULT_EN.get(s, "other")}
+
+
+def charts(data: ReportData) -> dict[str, bytes]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server; also keeps output independent of the desktop
+    import matplotlib.pyplot as plt
+
+    font = _cjk_font()
+    lab = _labels(font is not None)
+    style = {"font.family": [font, "DejaVu Sans"]} if font else {"font.family": ["DejaVu Sans"]}
+    y = data.year
+    out: dict[str, bytes] = {}
+
+    def save(fig, name: str) -> None:  # type: ignore[no-untyped-def]
+        buf = io.BytesIO()
+        fig.tight_layout()
+        fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+        plt.close(fig)
+        out[name] = buf.getvalue()
+
+    with matplotlib.rc_context(style):
+        strata = sorted({k[0] for k in data.cells}, key=lambda s: STRATA.index(s) if s in STRATA else 9) or list(STRATA)
+        totals = [_stratum_total(data, s) for s in strata]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        xs = range(len(strata))
+        ax.bar([x - 0.2 for x in xs], [c.drawn for c in totals], 0.4, label=lab["drawn"], color="#9bb7d4")
+        ax.bar([x + 0.2 for x in xs], [c.done for c in totals], 0.4, label=lab["done"], color="#2c5d8f")
+        ax.set_xticks(list(xs), [lab["strata"].get(s, s) for s in strata])  # type: ignore[union-attr]
+        ax.set_ylabel(lab["count"])
+        ax.set_title(str(lab["coverage"]).format(y=y))
+        ax.legend()
+        save(fig, "coverage")
+
+        credits = [c for c in [*CREDITS, "removed"] if any(k[1] == c for k in data.cells)] or list(CREDITS)
+        merged = [_merge([v for k, v in data.cells.items() if k[1] == c]) for c in credits]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        shares = [100 * len(c.inspected) / c.active if c.active else 0 for c in merged]
+        ax.bar([lab["credit"].get(c, c) for c in credits], shares,  # type: ignore[union-attr]
+               color=["#4caf50", "#2196f3", "#ffc107", "#f44336", "#424242", "#9e9e9e"][: len(credits)])
+        ax.set_ylabel(lab["share_y"])
+        ax.set_title(str(lab["share"]).format(y=y))
+        save(fig, "credit")
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        loads = list(data.load_done.values()) or [0]
+        ax.hist(loads, bins=range(0, max(loads) + 2), align="left", rwidth=0.8, color="#2c5d8f")
+        ax.set_xlabel(lab["load_x"])
+        ax.set_ylabel(lab["load_y"])
+        ax.set_title(str(lab["load"]).format(y=y))
+        save(fig, "inspectors")
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        kinds: Counter[str] = Counter()
+        for kind, n in data.results_by_kind.items():
+            kinds[lab["result"](kind)] += n  # type: ignore[operator]
+        items = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+        ax.barh([k for k, _ in items][::-1], [n for _, n in items][::-1], color="#2c5d8f")
+        ax.set_xlabel(lab["count"])
+        ax.set_title(str(lab["results"]).format(y=y))
+        save(fig, "results")
+    return out
+
+
+def annual_report(engine: Engine, year: int, out: str | Path) -> list[Path]:
+    """Write ``report-YYYY.xlsx`` and ``report-YYYY-<chart>.png`` into ``out``; return the paths."""
+    if not 1900 <= year <= 9999:
+        raise InspectSchedError(f"year {year} is out of range; give a calendar year such as 2026")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder for --out")
+    with Session(engine) as session:
+        data = collect(session, year)
+    # Render everything first: a failure must not leave half a report behind.
+    files = {f"report-{year}.xlsx": xlsx_bytes(sheets(data))}
+    files.update({f"report-{year}-{name}.png": png for name, png in charts(data).items()})
+    paths = []
+    for name, content in files.items():
+        write_atomic(out / name, content, private=True)  # internal statistics, not the public sheet
+        paths.append(out / name)
+    return paths

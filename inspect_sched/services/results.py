@@ -1,0 +1,282 @@
+"""Recording inspection outcomes of a draw (``results import FILE --draw ID``).
+
+An import is all-or-nothing and happens in one transaction under the ledger lock:
+
+* every row is checked first (``importers.parse_results_file``), then against the draw:
+  each uscc must be one of the draw's firms, each actual inspector id must be a known
+  inspector (the public sheet prints their names), and the date may be neither before the
+  day the draw was made nor in the future (China time) — either means a typo, and a
+  published result with an impossible date is worse than a rejected file;
+* the ``Result`` of each firm in the file is inserted or replaced (a re-import corrects it);
+  firms not in the file keep what they had;
+* each result becomes a ``random`` history row on its real date (replacing the one an
+  earlier import of the same firm made), so later draws see the true date;
+* a ledger entry ``{"kind": "results", "sequence", "draw_id", "created_at", "count",
+  "results_sha256"}`` is appended. ``count`` is the number of rows in this file;
+  ``results_sha256`` is the SHA-256 of ``results_csv`` over ALL results of the draw, so
+  the latest entry of a draw vouches for its whole current result set.
+
+Decisions:
+
+* A draw superseded by a redraw still takes results: its firms may already have been
+  visited before the redraw, and SPEC §2 says such firms keep counting. The summary warns,
+  so nobody records the redraw's results against the old draw by mistake.
+* An empty inspector column means the assigned team did the check. Actual inspectors that
+  differ from the assignment are recorded as they are with ``deviates=True`` and listed in
+  the summary; the public sheet shows who actually inspected, because that is the fact.
+* A date outside the draw's period, or fewer than two inspectors (行政处罚法 art. 42),
+  is recorded but warned about: the file reports what happened, and hiding it would help
+  nobody; the warning tells the detachment to look.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from inspect_sched.audit import ledger
+from inspect_sched.audit.bundle import sha256_hex
+from inspect_sched.core.inputs import join_list, split_list
+from inspect_sched.errors import InputFileError, NotFoundError, RowProblem
+from inspect_sched.schema.periods import parse_period
+from inspect_sched.store.db import session_scope
+from inspect_sched.store.importers import ResultRow, parse_results_file
+from inspect_sched.store.models import Draw, DrawFile, DrawFirm, HistoryEntry, Inspector, LedgerEntry, Result
+
+RESULT_CSV_COLUMNS = ["uscc", "date", "result", "measures", "inspector_ids", "deviates"]
+CHINA = dt.timezone(dt.timedelta(hours=8))  # dates on inspection records are local dates
+
+
+def results_csv(rows: list[Result]) -> bytes:
+    """Canonical CSV of results: UTF-8, ``\\n``, sorted by uscc; ``deviates`` as 0/1."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RESULT_CSV_COLUMNS)
+    for r in sorted(rows, key=lambda r: r.uscc):
+        w.writerow([r.uscc, r.date.isoformat(), r.result, r.measures or "", r.inspector_ids or "",
+                    "1" if r.deviates else "0"])
+    return buf.getvalue().encode("utf-8")
+
+
+def draw_results(session: Session, draw_id: int) -> list[Result]:
+    return list(session.exec(select(Result).where(Result.draw_id == draw_id).order_by(Result.uscc)))
+
+
+def results_sha256(session: Session, draw_id: int) -> str:
+    return sha256_hex(results_csv(draw_results(session, draw_id)))
+
+
+def bundle_inspector_names(session: Session, draw_id: int) -> dict[str, str]:
+    """Inspector id -> name as frozen in the draw's bundle (``inputs/inspectors.csv``)."""
+    f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
+    if f is None:
+        return {}
+    return {r["inspector_id"]: r["name"] for r in csv.DictReader(io.StringIO(f.content.decode("utf-8")))}
+
+
+def inspector_names(session: Session, draw_id: int, ids: set[str]) -> dict[str, str]:
+    """Names for ``ids``: the bundle's frozen pool first, the current pool for anyone newer."""
+    names = bundle_inspector_names(session, draw_id)
+    missing = sorted(ids - set(names))
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        for i in session.exec(select(Inspector).where(Inspector.inspector_id.in_(chunk))):
+            names[i.inspector_id] = i.name
+    return names
+
+
+@dataclass
+class ResultsSummary:
+    draw_id: int
+    sequence: int  # the ledger entry made
+    inserted: int
+    replaced: int
+    recorded: int  # results of the draw after the import
+    drawn: int  # firms in the draw
+    results_sha256: str
+    deviations: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [
+            f"draw {self.draw_id}: {self.inserted + self.replaced} result(s) imported "
+            f"({self.inserted} new, {self.replaced} replaced); {self.recorded} of {self.drawn} drawn firms "
+            f"now have results. Ledger entry #{self.sequence}, results sha256 {self.results_sha256}",
+        ]
+        if self.recorded < self.drawn:
+            lines.append(f"  {self.drawn - self.recorded} firm(s) still without results; "
+                         "`publish` needs all of them (or --allow-partial)")
+        for d in self.deviations:
+            lines.append(f"  deviates from the assignment: {d}")
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _load_draw(session: Session, draw_id: int) -> Draw:
+    draw = session.get(Draw, draw_id)
+    if draw is None:
+        raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+    return draw
+
+
+def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
+                firms: dict[str, DrawFirm]) -> None:
+    """Rows that parse but do not fit this draw; raises ``InputFileError`` naming them all."""
+    known = set(bundle_inspector_names(session, draw.id))
+    wanted = sorted({i for r in rows for i in r.inspector_ids} - known)
+    for start in range(0, len(wanted), 500):
+        known |= set(session.exec(select(Inspector.inspector_id)
+                                  .where(Inspector.inspector_id.in_(wanted[start:start + 500]))))
+    made = dt.datetime.fromisoformat(draw.created_at.replace("Z", "+00:00")).astimezone(CHINA).date()
+    today = dt.datetime.now(CHINA).date()
+    problems: list[RowProblem] = []
+    for r in rows:
+        if r.uscc not in firms:
+            problems.append(RowProblem(
+                r.row, "统一社会信用代码 (uscc)", r.uscc,
+                f"not one of the {len(firms)} firms of draw {draw.id} ({draw.period}, {draw.task}); "
+                "check the --draw id and the code (the draw's firms are in its assignments.csv)"))
+        if r.date < made:
+            problems.append(RowProblem(
+                r.row, "检查日期 (date)", r.date.isoformat(),
+                f"is before draw {draw.id} was made ({made.isoformat()}); give the real inspection date"))
+        elif r.date > today:
+            problems.append(RowProblem(
+                r.row, "检查日期 (date)", r.date.isoformat(),
+                f"is in the future (today is {today.isoformat()}); give the real inspection date"))
+        unknown = [i for i in r.inspector_ids if i not in known]
+        if unknown:
+            problems.append(RowProblem(
+                r.row, "实际检查人员执法证号 (inspector_ids)", ";".join(r.inspector_ids),
+                f"unknown inspector id(s) {', '.join(unknown)}; use ids from the inspector pool "
+                "(import new inspectors first) or leave the cell empty for the assigned team"))
+    if problems:
+        raise InputFileError(path, sorted(problems, key=lambda p: p.row))
+
+
+def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSummary:
+    """Record a results file for ``draw_id``: all rows or none, with one ledger entry."""
+    with Session(engine) as session:
+        _load_draw(session, draw_id)  # a wrong --draw is reported before the file's details
+    rows = parse_results_file(path)
+    if not rows:
+        raise InputFileError(str(path), message="has no result rows; nothing was imported")
+    with session_scope(engine) as session:
+        at = ledger.head(session)  # lock first, so the checks and the hash see a stable draw
+        draw = _load_draw(session, draw_id)
+        firms = {f.uscc: f for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))}
+        _check_rows(session, str(path), draw, rows, firms)
+        period = parse_period(draw.period)
+        warnings: list[str] = []
+        if draw.superseded_by is not None:
+            warnings.append(
+                f"draw {draw.id} was superseded by draw {draw.superseded_by} (a redraw); these results are "
+                f"recorded for draw {draw.id}. If the firms were visited under the redraw, import them "
+                f"with --draw {draw.superseded_by} instead")
+        outside = [r.row for r in rows if not period.first_day <= r.date <= period.last_day]
+        if outside:
+            warnings.append(f"row(s) {_rows(outside)}: date outside the draw's period {draw.period}")
+        deviations: list[str] = []
+        inserted = replaced = 0
+        usccs = [r.uscc for r in rows]
+        for start in range(0, len(usccs), 500):
+            # The firm's earlier result history (if any) is replaced below, not added to.
+            session.execute(delete(HistoryEntry).where(
+                HistoryEntry.draw_id == draw_id, HistoryEntry.uscc.in_(usccs[start:start + 500])))
+        session.flush()
+        for r in rows:
+            assigned = firms[r.uscc].inspector_ids
+            actual = join_list(r.inspector_ids) if r.inspector_ids else assigned
+            deviates = actual != assigned
+            if deviates:
+                deviations.append(f"row {r.row} {r.uscc}: assigned {assigned or '-'}, actual {actual}")
+            if len(split_list(actual)) < 2:
+                warnings.append(f"row {r.row} {r.uscc}: only {len(split_list(actual))} inspector(s); "
+                                "行政处罚法 art. 42 requires at least two")
+            existing = session.get(Result, (draw_id, r.uscc))
+            if existing is None:
+                inserted += 1
+                existing = Result(draw_id=draw_id, uscc=r.uscc, date=r.date, result=r.result)
+            else:
+                replaced += 1
+            existing.date, existing.result, existing.measures = r.date, r.result, r.measures
+            existing.inspector_ids, existing.deviates = actual, deviates
+            session.add(existing)
+            _record_history(session, draw_id, r.uscc, r.date, actual)
+        session.flush()
+        digest = results_sha256(session, draw_id)
+        body = {"kind": "results", "sequence": at.sequence, "draw_id": draw_id, "created_at": _now(),
+                "count": len(rows), "results_sha256": digest}
+        ledger.append(session, at, body, draw_id)
+        recorded = session.exec(select(func.count()).select_from(Result).where(Result.draw_id == draw_id)).one()
+        return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded, len(firms), digest,
+                              deviations, warnings)
+
+
+def _rows(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+
+
+def _record_history(session: Session, draw_id: int, uscc: str, day: dt.date, ids: str) -> None:
+    # The same inspection may already be history (imported by hand, or the same visit
+    # recorded for a superseded draw): one row per real inspection, so keep that one.
+    same = session.exec(select(HistoryEntry).where(
+        HistoryEntry.uscc == uscc, HistoryEntry.date == day, HistoryEntry.kind == "random",
+        HistoryEntry.inspector_ids == ids)).first()
+    if same is None:
+        session.add(HistoryEntry(uscc=uscc, date=day, kind="random", inspector_ids=ids, draw_id=draw_id))
+
+
+# ---------------------------------------------------------------------------- ledger checks
+
+
+def _check_results_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+    """Only the latest results entry of a draw must match today's results; earlier ones are superseded."""
+    draw_id = body.get("draw_id")
+    where = f"ledger entry {e.sequence}"
+    if e.draw_id != draw_id:
+        return [f"{where}: draw_id column {e.draw_id} differs from its body's {draw_id}"]
+    latest = 0
+    for other in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "results",
+                                                        LedgerEntry.draw_id == draw_id)):
+        try:
+            if json.loads(other.body).get("draw_id") == draw_id:
+                latest = max(latest, other.sequence)
+        except ValueError:
+            continue
+    if e.sequence != latest:
+        return []
+    if session.get(Draw, draw_id) is None:
+        return [f"draw {draw_id}: missing from the database, but ledger entry {e.sequence} records its results"]
+    if results_sha256(session, draw_id) != body.get("results_sha256"):
+        return [f"draw {draw_id}: results changed since ledger entry {e.sequence} "
+                "(a result row was edited, added or deleted outside `results import`)"]
+    return []
+
+
+def _check_unrecorded(session: Session) -> list[str]:
+    """Results of a draw that has no results entry at all were written around the ledger."""
+    vouched = {e.draw_id for e in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "results"))}
+    with_results = sorted(set(session.exec(select(Result.draw_id).distinct())))
+    return [f"draw {d}: has results but no results ledger entry (recorded outside the ledger)"
+            for d in with_results if d not in vouched]
+
+
+ledger.ENTRY_CHECKS["results"] = _check_results_entry
+if _check_unrecorded not in ledger.FINAL_CHECKS:
+    ledger.FINAL_CHECKS.append(_check_unrecorded)

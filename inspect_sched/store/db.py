@@ -1,0 +1,150 @@
+"""Engines and sessions. SQLite by default; any SQLAlchemy URL (PostgreSQL tested).
+
+Every SQLite transaction starts with ``BEGIN IMMEDIATE`` so that two processes drawing
+at once queue on the write lock instead of failing half-way; PostgreSQL serialises ledger
+appends with an advisory lock (``lock_ledger``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlmodel import Session, create_engine
+
+from inspect_sched.errors import InspectSchedError
+from inspect_sched.store import models  # noqa: F401  (registers the tables)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+DEFAULT_URL = "sqlite:///inspect_sched.db"
+ENV_VAR = "INSPECT_SCHED_DB"
+_LEDGER_LOCK_KEY = 7_401_932
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (or $INSPECT_SCHED_DB, or the default SQLite file)."""
+    url = database_url(url)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 120})
+            _make_sqlite_transactions_immediate(engine)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise InspectSchedError(
+            f"cannot use database URL {url!r}: {exc}. "
+            "Use e.g. sqlite:///inspect_sched.db or postgresql+psycopg://user:pw@host/db"
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise InspectSchedError(
+            f"database URL {url!r} needs the Python package {exc.name!r}; "
+            "install it with: pip install 'inspect-sched[postgres]'"
+        ) from None
+    return engine
+
+
+def _make_sqlite_transactions_immediate(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=120000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE_REVISION = "0001"  # the schema of release 0.1, which had no alembic_version table
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration this release knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's migration revision; the baseline for a release-0.1 database; None if empty."""
+    tables = set(inspect(engine).get_table_names())
+    if "alembic_version" in tables:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return row[0] if row else None
+    return BASELINE_REVISION if "ledger" in tables else None
+
+
+def init_db(engine: Engine) -> str:
+    """Create the schema, or upgrade a database of any earlier release in place (Alembic).
+
+    Idempotent. A release-0.1 database (tables but no ``alembic_version``) is stamped at the
+    baseline revision first, then upgraded like any other.
+    """
+    from alembic import command
+
+    try:
+        before = current_revision(engine)
+        head = head_revision()
+        if before == head:
+            return f"schema is up to date (revision {head})"
+        with engine.begin() as conn:
+            cfg = _alembic_config(conn)
+            if before == BASELINE_REVISION and not inspect(conn).has_table("alembic_version"):
+                command.stamp(cfg, BASELINE_REVISION)
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise InspectSchedError(f"cannot open the database: {exc.orig}") from None
+    if before is None:
+        return f"created the schema (revision {head})"
+    return f"upgraded the schema from revision {before} to {head}"
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Commands other than ``init`` create or upgrade the schema on first use, quietly."""
+    if current_revision(engine) != head_revision():
+        init_db(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed if the block succeeds, rolled back otherwise."""
+    with Session(engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def lock_ledger(session: Session) -> None:
+    """Serialise ledger appends across processes (SQLite is already locked by BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEDGER_LOCK_KEY})

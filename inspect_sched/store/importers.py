@@ -1,0 +1,499 @@
+"""The five importers of SPEC §2 and the results-file parser.
+
+Every importer is all-or-nothing: the whole file is read and checked first, every bad
+cell is collected, and ``InputFileError`` lists them; only a clean file is written, and
+then inside one transaction. Files are read twice (check, then write) rather than held
+in memory, so a million-row pool costs little more than its largest chunk.
+
+Keys and what a re-import does:
+
+* enterprises by ``uscc``, inspectors by ``inspector_id``: upsert (the file's row replaces
+  the stored one, extra columns included); ``replace=True`` also deletes rows not in the file.
+  A key twice in one file is an error.
+* positive list by ``(uscc, start)``: upsert (``end`` may change). Twice in one file: error.
+* conflicts by ``(inspector_id, uscc)``: upsert (``reason`` may change). Twice: error.
+* history: appended; a row equal to a stored one or to an earlier row of the file
+  (same ``uscc``, ``date``, ``kind``, ``inspector_ids``) is ignored and counted unchanged.
+
+Conflicts, positive-list entries and history may name firms or inspectors that are not
+(or no longer, or not yet) in the pools: pools change over time and these tables are
+records of facts, so such rows are accepted as they are. A conflict for an inspector who
+is imported later applies from then on; one for a departed inspector simply never matches.
+
+Inspector ids are opaque, but NFKC-normalised and stripped like every other key, so a
+full-width digit typed in one file still matches the same id typed half-width in another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, SQLModel
+
+from inspect_sched.core.inputs import join_list, split_list
+from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
+from inspect_sched.io.tabular import Cell, Table, read_table
+from inspect_sched.schema import uscc as uscc_mod
+from inspect_sched.schema import vocab
+from inspect_sched.store.db import ensure_schema, session_scope
+from inspect_sched.store.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
+
+Progress = Callable[[int, int | None], None]
+"""``progress(done, total)``: ``total`` is None while the file is being checked, the row count while writing."""
+
+_CHUNK = 2000  # rows per lookup/insert batch: well under SQLite's bound-parameter limit
+_PROGRESS_EVERY = 5000
+# Records of files up to this many rows are kept from the check for the write (about 150 MB
+# at most); bigger files are parsed a second time rather than held in memory.
+_KEEP = 200_000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did. ``total`` counts the file's data rows; ``deleted`` only with ``replace``."""
+
+    kind: str
+    inserted: int
+    updated: int
+    unchanged: int
+    total: int
+    deleted: int = 0
+
+    def __str__(self) -> str:
+        text = (f"{self.kind}: {self.total:,} rows — {self.inserted:,} inserted, "
+                f"{self.updated:,} updated, {self.unchanged:,} unchanged")
+        if self.deleted:
+            text += f", {self.deleted:,} deleted (not in the file)"
+        return text
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One checked line of a results file (SPEC §2 ``results``); ``row`` as the user sees it."""
+
+    row: int
+    uscc: str
+    date: dt.date
+    result: str
+    measures: str
+    inspector_ids: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------- cell parsing
+
+_DATE_RES = (
+    re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]0{1,2}:0{2}(?::0{2})?)?"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
+)
+_DATE_EXPECTED = "a date like 2026-12-01, 2026/12/1 or 2026年12月1日"
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _accepted(mapping: Mapping[str, object]) -> str:
+    groups: dict[object, list[str]] = {}
+    for word, canonical in mapping.items():
+        groups.setdefault(canonical, []).append(word)
+    return "; ".join("/".join(words) for words in groups.values())
+
+
+def parse_date(value: Cell) -> dt.date | str:
+    """A date, or the reason it is not one (as a string)."""
+    if isinstance(value, dt.date):
+        return value
+    text = _nfkc(value).replace(" ", "") if "年" in value else _nfkc(value)
+    for pattern in _DATE_RES:
+        m = pattern.fullmatch(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                return f"there is no such day ({y}-{mo:02d}-{d:02d}); give a real calendar date"
+    return f"expected {_DATE_EXPECTED}"
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` plus whole years; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+class _Row:
+    """One data row being checked; each accessor records a problem instead of raising.
+
+    Called twice per row of files with a million rows, hence the plain fast paths.
+    """
+
+    __slots__ = ("table", "number", "cells", "problems", "ok", "_fields")
+
+    def __init__(self, table: Table, number: int, cells: list[Cell], problems: list[RowProblem]):
+        self.table, self.number, self.cells, self.problems = table, number, cells, problems
+        self._fields = table.fields
+        self.ok = True
+
+    def _raw(self, name: str) -> Cell:
+        i = self._fields.get(name)
+        return "" if i is None else self.cells[i]
+
+    def _bad(self, name: str, value: Cell, expected: str) -> None:
+        self.ok = False
+        shown = value.isoformat() if isinstance(value, dt.date) else value
+        self.problems.append(RowProblem(self.number, self.table.column_name(name), shown, expected))
+
+    def text(self, name: str, required: bool = False) -> str:
+        # Cells arrive stripped from tabular; only a date cell needs turning into text.
+        i = self._fields.get(name)
+        value = "" if i is None else self.cells[i]
+        if value.__class__ is not str:
+            value = value.isoformat()  # type: ignore[union-attr]
+        if required and not value:
+            self._bad(name, value, "required: this cell must not be empty")
+        return value  # type: ignore[return-value]
+
+    def key(self, name: str) -> str:
+        return _nfkc(self.text(name, required=True))
+
+    def uscc(self, name: str = "uscc") -> str:
+        raw = self.text(name, required=True)
+        if not raw:
+            return ""
+        code = uscc_mod.normalize(raw)
+        why = uscc_mod.problem(code)
+        if why:
+            self._bad(name, raw, f"not a valid 统一社会信用代码: {why}")
+        return code
+
+    def enum(self, name: str, mapping: Mapping[str, str], default: str | None) -> str:
+        raw = self.text(name, required=default is None)
+        if not raw:
+            return default or ""
+        value = mapping.get(raw)
+        if value is None:
+            text = _nfkc(raw)
+            value = mapping.get(text) or mapping.get(text.lower())
+        if value is None:
+            self._bad(name, raw, f"unknown value; accepted: {_accepted(mapping)}")
+            return ""
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if not raw:
+            return default
+        value = vocab.BOOLEAN.get(_nfkc(raw).lower())
+        if value is None:
+            self._bad(name, raw, f"expected yes or no; accepted: {_accepted(vocab.BOOLEAN)}")
+            return default
+        return value
+
+    def date(self, name: str, required: bool) -> dt.date | None:
+        raw = self._raw(name)
+        if isinstance(raw, str) and not raw.strip():
+            if required:
+                self._bad(name, "", f"required: give {_DATE_EXPECTED}")
+            return None
+        value = parse_date(raw)
+        if isinstance(value, str):
+            self._bad(name, raw, value)
+            return None
+        return value
+
+    def list(self, name: str) -> str:
+        text = self.text(name)
+        return join_list(split_list(_nfkc(text))) if text else ""
+
+    def extra(self) -> str:
+        table = self.table
+        if not table.extra and len(self.cells) <= len(table.headers) and all(table.headers):
+            return "{}"
+        return json.dumps(table.extras(self.cells), ensure_ascii=False, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------- the five kinds
+
+
+def _enterprise(r: _Row) -> dict[str, Any]:
+    return {
+        "uscc": r.uscc(),
+        "name": r.text("name", required=True),
+        "district": r.text("district", required=True),
+        "category": r.enum("category", vocab.CATEGORY, "general"),
+        "credit": r.enum("credit", vocab.CREDIT, "blue"),
+        "risk": r.enum("risk", vocab.RISK, "low"),
+        "status": r.enum("status", vocab.STATUS, "active"),
+        "industry": r.text("industry"),
+        "address": r.text("address"),
+        "tags": r.list("tags"),
+        "extra": r.extra(),
+    }
+
+
+def _inspector(r: _Row) -> dict[str, Any]:
+    return {
+        "inspector_id": r.key("inspector_id"),
+        "name": r.text("name", required=True),
+        "unit": r.text("unit"),
+        "district": r.text("district"),
+        "department": r.text("department") or vocab.DEFAULT_DEPARTMENT,
+        "cert_valid_until": r.date("cert_valid_until", required=True),
+        "active": r.boolean("active", True),
+        "specialties": r.list("specialties"),
+        "extra": r.extra(),
+    }
+
+
+def _positive(r: _Row) -> dict[str, Any]:
+    code = r.uscc()
+    start = r.date("start", required=True)
+    end = r.date("end", required=False)
+    if start is not None and end is None and r._raw("end") == "":
+        end = add_years(start, 3)
+    if start is not None and end is not None and end < start:
+        r._bad("end", r._raw("end"), f"ends before it starts ({start.isoformat()}); check both dates")
+    return {"uscc": code, "start": start, "end": end}
+
+
+def _conflict(r: _Row) -> dict[str, Any]:
+    return {"inspector_id": r.key("inspector_id"), "uscc": r.uscc(), "reason": r.text("reason")}
+
+
+def _history(r: _Row) -> dict[str, Any]:
+    return {
+        "uscc": r.uscc(),
+        "date": r.date("date", required=True),
+        "kind": r.enum("kind", vocab.KIND, None),
+        "inspector_ids": r.list("inspector_ids"),
+    }
+
+
+def _result(r: _Row) -> dict[str, Any]:
+    return {
+        "uscc": r.uscc(),
+        "date": r.date("date", required=True),
+        "result": r.text("result", required=True),
+        "measures": r.text("measures"),
+        "inspector_ids": split_list(_nfkc(r.text("inspector_ids"))),
+    }
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str  # vocab key
+    label: str  # as the CLI calls it
+    model: type[SQLModel] | None
+    parse: Callable[[_Row], dict[str, Any]]
+    key: tuple[str, ...]  # fields identifying a row
+    lookup: str  # the indexed column to fetch candidates by
+    append: bool = False  # history: ignore duplicates instead of rejecting them
+
+
+KINDS = {
+    "enterprises": _Kind("enterprises", "enterprises", Enterprise, _enterprise, ("uscc",), "uscc"),
+    "inspectors": _Kind("inspectors", "inspectors", Inspector, _inspector, ("inspector_id",), "inspector_id"),
+    "positive_list": _Kind("positive_list", "positive-list", PositiveListEntry, _positive, ("uscc", "start"), "uscc"),
+    "conflicts": _Kind("conflicts", "conflicts", ConflictEntry, _conflict, ("inspector_id", "uscc"), "inspector_id"),
+    "history": _Kind("history", "history", HistoryEntry, _history,
+                     ("uscc", "date", "kind", "inspector_ids"), "uscc", append=True),
+    "results": _Kind("results", "results", None, _result, ("uscc",), "uscc"),
+}
+
+
+# ---------------------------------------------------------------------------- the machinery
+
+
+def _open(path: str | Path, kind: _Kind) -> Table:
+    table = read_table(path, vocab.COLUMNS[kind.name])
+    missing = [c for c in vocab.REQUIRED[kind.name] if c not in table.fields]
+    if missing:
+        wanted = "; ".join(f"{c!r} (accepted headers: {', '.join((c, *vocab.COLUMNS[kind.name][c]))})"
+                           for c in missing)
+        found = ", ".join(h for h in table.headers if h) or "nothing"
+        raise InputFileError(
+            str(path),
+            message=f"missing required column(s) {wanted}. The header row (row {table.header_row}) has: {found}",
+        )
+    return table
+
+
+def _records(table: Table, kind: _Kind, problems: list[RowProblem]) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    for number, cells in table.rows():
+        row = _Row(table, number, cells, problems)
+        record = kind.parse(row)
+        yield number, (record if row.ok else None)
+
+
+_Checked = tuple[int, dict[tuple, int], list[tuple[int, dict[str, Any]]] | None]
+
+
+def _check(table: Table, kind: _Kind, progress: Progress | None) -> _Checked:
+    """Pass 1: every problem of the file, or its row count, first row number per key and,
+    for a file of ordinary size, its records (a huge file is parsed again instead)."""
+    problems: list[RowProblem] = []
+    first: dict[tuple, int] = {}
+    kept: list[tuple[int, dict[str, Any]]] | None = []
+    total = 0
+    for number, record in _records(table, kind, problems):
+        total += 1
+        if progress and total % _PROGRESS_EVERY == 0:
+            progress(total, None)
+        if record is None:
+            continue
+        if kept is not None:
+            kept.append((number, record))
+            if len(kept) > _KEEP:
+                kept = None
+        key = tuple(record[k] for k in kind.key)
+        if key not in first:
+            first[key] = number
+        elif not kind.append:
+            names = " + ".join(table.column_name(k) for k in kind.key)
+            problems.append(RowProblem(
+                number, names, " + ".join(str(v) for v in key),
+                f"appears twice: already in row {first[key]}; keep one of the two rows",
+            ))
+    if problems:
+        raise InputFileError(table.path, problems)
+    return total, first, kept
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]]) -> tuple[int, int, int]:
+    assert kind.model is not None
+    tbl = kind.model.__table__  # type: ignore[attr-defined]
+    lookup = tbl.c[kind.lookup]
+    values = sorted({r[kind.lookup] for r in records})
+    existing: dict[tuple, Any] = {}
+    for row in session.execute(select(tbl).where(lookup.in_(values))).mappings():
+        existing[tuple(row[k] for k in kind.key)] = row
+    to_insert, to_update, unchanged = [], [], 0
+    for rec in records:
+        old = existing.get(tuple(rec[k] for k in kind.key))
+        if old is None:
+            to_insert.append(rec)
+        elif kind.append or all(old[k] == v for k, v in rec.items()):
+            unchanged += 1
+        else:
+            to_update.append({"id": old["id"], **rec})
+    if to_insert:
+        session.execute(insert(tbl), to_insert)
+    if to_update:
+        session.execute(update(kind.model), to_update)  # ORM bulk UPDATE by primary key
+    return len(to_insert), len(to_update), unchanged
+
+
+def _delete_absent(session: Session, kind: _Kind, keep: Mapping[tuple, int]) -> int:
+    assert kind.model is not None
+    tbl = kind.model.__table__  # type: ignore[attr-defined]
+    cols = [tbl.c[k] for k in kind.key]
+    gone = [row[0] for row in session.execute(select(tbl.c.id, *cols)) if tuple(row[1:]) not in keep]
+    for chunk in _chunks(iter(gone), _CHUNK):
+        session.execute(delete(tbl).where(tbl.c.id.in_(chunk)))
+    return len(gone)
+
+
+def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress: Progress | None) -> ImportSummary:
+    kind = KINDS[name]
+    table = _open(path, kind)
+    total, first, kept = _check(table, kind, progress)
+    ensure_schema(engine)
+    inserted = updated = unchanged = deleted = 0
+    scratch: list[RowProblem] = []
+
+    def clean() -> Iterator[dict[str, Any]]:
+        nonlocal unchanged
+        for number, record in kept if kept is not None else _records(table, kind, scratch):
+            # Pass 1 passed, so every record is good; a later copy of a history row is skipped.
+            assert record is not None
+            if first[tuple(record[k] for k in kind.key)] != number:
+                unchanged += 1
+                continue
+            yield record
+
+    try:
+        with session_scope(engine) as session:
+            for chunk in _chunks(clean(), _CHUNK):
+                i, u, n = _write_chunk(session, kind, chunk)
+                inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
+                if progress:
+                    progress(inserted + updated + unchanged, total)
+            if replace:
+                deleted = _delete_absent(session, kind, first)
+    except IntegrityError:
+        # Only another writer can cause this: the file itself was checked for duplicate keys.
+        raise InspectSchedError(
+            f"{path}: the database changed while importing (another import running at the same time?); "
+            "nothing was imported; run the import again"
+        ) from None
+    except OperationalError as exc:
+        raise InspectSchedError(f"{path}: cannot write to the database ({exc.orig}); nothing was imported") from None
+    if progress:
+        progress(total, total)
+    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted)
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def import_enterprises(engine: Engine, path: str | Path, replace: bool = False,
+                       progress: Progress | None = None) -> ImportSummary:
+    """Import the enterprise pool (检查对象名录库); upsert by uscc, ``replace`` drops firms not in the file."""
+    return _import(engine, path, "enterprises", replace, progress)
+
+
+def import_inspectors(engine: Engine, path: str | Path, replace: bool = False,
+                      progress: Progress | None = None) -> ImportSummary:
+    """Import the inspector pool (执法检查人员名录库); upsert by inspector_id."""
+    return _import(engine, path, "inspectors", replace, progress)
+
+
+def import_positive_list(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
+    """Import 正面清单 entries; upsert by (uscc, start); ``end`` defaults to start + 3 years."""
+    return _import(engine, path, "positive_list", False, progress)
+
+
+def import_conflicts(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
+    """Import declared conflicts of interest (回避); upsert by (inspector_id, uscc)."""
+    return _import(engine, path, "conflicts", False, progress)
+
+
+def import_history(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
+    """Append past inspections; exact duplicates (of the DB or of earlier rows) are ignored."""
+    return _import(engine, path, "history", False, progress)
+
+
+def parse_results_file(path: str | Path) -> list[ResultRow]:
+    """Check a results file (SPEC §2) without touching the database.
+
+    Raises ``InputFileError`` listing every bad cell, and a uscc given twice. Whether each
+    uscc belongs to the draw is for the caller, which knows the draw.
+    """
+    kind = KINDS["results"]
+    table = _open(path, kind)
+    _total, _first, kept = _check(table, kind, None)
+    records = kept if kept is not None else _records(table, kind, [])
+    return [ResultRow(row=number, **record) for number, record in records if record is not None]
