@@ -106,12 +106,15 @@ def verify_cmd(bundle: str) -> None:
     Example:
       inspect-sched verify draws/2026-12
     """
-    from inspect_sched.audit.verify import verify_bundle
+    from inspect_sched.audit.verify import verify_report
 
-    problems = verify_bundle(bundle)
-    if problems:
-        raise VerificationError([f"{bundle}: {len(problems)} difference(s):", *(f"  {p}" for p in problems)])
+    report = verify_report(bundle)
+    if report.problems:
+        raise VerificationError([f"{bundle}: {len(report.problems)} difference(s):",
+                                 *(f"  {p}" for p in report.problems)])
     click.echo("verified")
+    for note in report.notes:
+        click.echo(note)
 
 
 @cli.command("export")

@@ -20,14 +20,15 @@ from sqlmodel import Session, select
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
     assignment_rows,
-    derived_files,
     ledger_body,
     manifest_bytes,
     manifest_core,
     plan_commitment,
     sha256_hex,
 )
-from inspect_sched.core.derive import Derivation, StratumSummary, derive, plan_strata, summarize
+from inspect_sched.audit.bundle_write import derived_files
+from inspect_sched.core.derive import Derivation, StratumSummary, plan_strata, summarize
+from inspect_sched.core.solve import derive
 from inspect_sched.core.frame import DrawSpec, parse_departments, parse_filters
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.errors import DrawError, NotFoundError

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from inspect_sched.schema.vocab import DEFAULT_DEPARTMENT
+
+if TYPE_CHECKING:
+    from inspect_sched.core.assign.certify import Certificate
 
 # Order matters: a pair blocked for several reasons is reported with the first.
 REASONS = ("inactive", "certificate_expired", "department", "same_district", "conflict", "rotation")
@@ -43,6 +47,8 @@ class Assignment:
     objective: int
     solver: str
     status: str
+    # The LP-dual proof of optimality (None for teams read back from a draw-v1 bundle).
+    certificate: Certificate | None = None
 
 
 # --------------------------------------------------------------------------- eligibility

@@ -1,0 +1,225 @@
+"""The optimality certificate of an assignment: its file format and its exact check.
+
+Standard library only: the auditor's kit runs it (the solver side that *finds* the duals is
+``duals.py``). The README ("The optimality certificate") explains the format for a reader
+who wants to check it by hand; in short:
+
+The LP relaxation of assign-v1 over every eligible pair ``j = (f, i)`` with ``0 ≤ x_j ≤ 1``::
+
+    minimise  Σ_j cost_j · x_j
+    team      Σ_{i} x_fi       = k               for each drawn firm f     dual y_team[f]  (free)
+    cover     Σ_{i ∈ g} x_fi   ≥ 1               for each need g of f      dual y_cover[f,g] ≥ 0
+    cap       Σ_{f} x_fi       ≤ max_per_insp.   for each inspector i      dual y_cap[i]   ≤ 0
+
+For any integers with those signs, put ``rc_j = cost_j − y_team[f] − Σ_{g ∋ i} y_cover[f,g] −
+y_cap[i]``. Every assignment ``x`` that meets the rules satisfies (weak duality, the upper
+bounds ``x ≤ 1`` taking the negative reduced costs)::
+
+    Σ cost·x = Σ rc·x + Σ_f k·y_team + Σ y_cover·(cover rows) + Σ y_cap·(loads)
+             ≥ Σ_j min(0, rc_j) + k·Σ y_team + Σ y_cover + max_per_inspector·Σ y_cap  =  bound
+
+So when ``bound`` equals the teams' cost, no assignment is cheaper. Signs are the only
+feasibility condition because the ``x ≤ 1`` duals are ``min(0, rc_j)``, always feasible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inspect_sched.core.assign.rules import Assignment, Rules
+from inspect_sched.core.inputs import Firm, InspectorRec
+
+CERTIFICATE_FORMAT = "inspect-sched/certificate-v1"
+CERTIFICATE_FILE = "certificate.json"
+
+
+def need_key(group: tuple[str, str]) -> str:
+    """("dept", "生态环境") -> "department:生态环境"; ("spec", "辐射") -> "specialty:辐射"."""
+    kind, name = group
+    return ("department:" if kind == "dept" else "specialty:") + name
+
+
+def firm_needs(firm: Firm, rules: Rules) -> list[tuple[str, str]]:
+    """The cover rows of a firm: each task department (when there are several), each specialty."""
+    depts = sorted(set(rules.departments))
+    need = [("dept", d) for d in depts] if len(depts) > 1 else []
+    need += [("spec", s) for s in sorted({rules.specialty_required[t] for t in firm.tags
+                                          if t in rules.specialty_required})]
+    return need
+
+
+def _meets(group: tuple[str, str], inspector: InspectorRec) -> bool:
+    kind, name = group
+    return inspector.department == name if kind == "dept" else name in inspector.specialties
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Integer LP duals of the assignment and the bound they prove (see the module doc)."""
+
+    team: dict[str, int]  # uscc -> y_team (any sign)
+    cover: dict[str, dict[str, int]]  # uscc -> need key -> y_cover (≥ 0)
+    cap: dict[str, int]  # inspector_id -> y_cap (≤ 0)
+    bound: int
+    objective: int
+    method: str  # how the duals were found (informative only; the check does not trust it)
+
+    def to_json(self) -> bytes:
+        body = {
+            "format": CERTIFICATE_FORMAT,
+            "method": self.method,
+            "objective": self.objective,
+            "bound": self.bound,
+            "y_team": dict(sorted(self.team.items())),
+            "y_cover": {u: dict(sorted(v.items())) for u, v in sorted(self.cover.items())},
+            "y_cap": dict(sorted(self.cap.items())),
+        }
+        return (json.dumps(body, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Certificate:
+        """Parse ``certificate.json``; ValueError with a plain message when it is malformed."""
+        try:
+            body = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"not valid UTF-8 JSON ({exc})") from None
+        if not isinstance(body, dict) or body.get("format") != CERTIFICATE_FORMAT:
+            got = body.get("format") if isinstance(body, dict) else None
+            raise ValueError(f"format is {got!r}, expected {CERTIFICATE_FORMAT!r}")
+
+        def integer(v: object, where: str) -> int:
+            if type(v) is not int:
+                raise ValueError(f"{where} is {v!r}, not an integer")
+            return v
+
+        def table(name: str) -> dict:
+            t = body.get(name)
+            if not isinstance(t, dict):
+                raise ValueError(f"{name} is missing or not an object")
+            return t
+
+        cover = {}
+        for u, v in table("y_cover").items():
+            if not isinstance(v, dict):
+                raise ValueError(f"y_cover[{u}] is not an object")
+            cover[u] = {g: integer(y, f"y_cover[{u}][{g}]") for g, y in v.items()}
+        method = body.get("method", "")
+        return cls(
+            team={u: integer(y, f"y_team[{u}]") for u, y in table("y_team").items()},
+            cover=cover,
+            cap={i: integer(y, f"y_cap[{i}]") for i, y in table("y_cap").items()},
+            bound=integer(body.get("bound"), "bound"),
+            objective=integer(body.get("objective"), "objective"),
+            method=method if isinstance(method, str) else "",
+        )
+
+
+def lp_is_integral(
+    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: dict[tuple[str, str], str],
+    rules: Rules,
+) -> bool:
+    """True when the LP relaxation has an integral optimum, so a certificate must close the gap.
+
+    That holds when no eligible inspector meets two needs of the same firm (and no firm has
+    more needs than places): the problem is then a min-cost flow with a slot per need, whose
+    LP is integral. Otherwise (a joint task *and* a specialty held by one person) the tool
+    uses CP-SAT and duality may leave a gap.
+    """
+    for f in firms:
+        need = firm_needs(f, rules)
+        if len(need) > rules.k:
+            return False
+        if len(need) < 2:
+            continue
+        for i in inspectors:
+            if (f.uscc, i.inspector_id) not in exclusions and sum(_meets(g, i) for g in need) > 1:
+                return False
+    return True
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    problems: list[str]  # the certificate is malformed or contradicts the teams
+    bound: int | None  # the bound recomputed over every eligible pair
+    certified: bool  # bound == the teams' cost
+    pairs: int  # eligible pairs the bound was computed over
+
+
+def check_certificate(
+    seed: str,
+    firms: Sequence[Firm],
+    inspectors: Sequence[InspectorRec],
+    exclusions: dict[tuple[str, str], str],
+    rules: Rules,
+    assignment: Assignment,
+    cert: Certificate,
+) -> CertificateCheck:
+    """Recompute the bound exactly over every eligible pair and compare it with the teams' cost.
+
+    ``assignment.objective`` must already be checked against the teams (``check_assignment``).
+    """
+    problems: list[str] = []
+    name = CERTIFICATE_FILE
+    usccs = sorted(f.uscc for f in firms)
+    ids = sorted(i.inspector_id for i in inspectors)
+    if sorted(cert.team) != usccs:
+        problems.append(f"{name}: y_team must name exactly the drawn firms")
+    if sorted(cert.cap) != ids:
+        problems.append(f"{name}: y_cap must name exactly the inspectors of inputs/inspectors.csv")
+    for i, y in sorted(cert.cap.items()):
+        if y > 0:
+            problems.append(f"{name}: y_cap[{i}] = {y} must be ≤ 0 (a capacity row is ≤)")
+    for f in sorted(firms, key=lambda f: f.uscc):
+        want = sorted(need_key(g) for g in firm_needs(f, rules))
+        got = cert.cover.get(f.uscc, {})
+        if sorted(got) != want:
+            problems.append(f"{name}: y_cover[{f.uscc}] must name exactly the firm's needs {want}")
+        for g, y in sorted(got.items()):
+            if y < 0:
+                problems.append(f"{name}: y_cover[{f.uscc}][{g}] = {y} must be ≥ 0 (a cover row is ≥)")
+    extra = sorted(set(cert.cover) - set(usccs))
+    if extra:
+        problems.append(f"{name}: y_cover names firms that were not drawn: {', '.join(extra)}")
+    if cert.objective != assignment.objective:
+        problems.append(f"{name}: objective {cert.objective} differs from the teams' cost {assignment.objective}")
+    if problems:
+        return CertificateCheck(problems, None, False, 0)
+
+    k, cap = rules.k, rules.max_per_inspector
+    bound = k * sum(cert.team.values()) + cap * sum(cert.cap.values())
+    bound += sum(sum(v.values()) for v in cert.cover.values())
+    insp = sorted(inspectors, key=lambda i: i.inspector_id)
+    id_bytes = [i.inspector_id.encode() for i in insp]
+    y_cap = [cert.cap[i.inspector_id] for i in insp]
+    pairs = 0
+    sha = hashlib.sha256
+    for f in sorted(firms, key=lambda f: f.uscc):
+        need = firm_needs(f, rules)
+        ys = [(g, cert.cover[f.uscc][need_key(g)]) for g in need]
+        ys = [(g, y) for g, y in ys if y]
+        y_team = cert.team[f.uscc]
+        prefix = sha(f"{seed}|assign|{f.uscc}|".encode())
+        for n, i in enumerate(insp):
+            if (f.uscc, i.inspector_id) in exclusions:
+                continue
+            pairs += 1
+            h = prefix.copy()
+            h.update(id_bytes[n])
+            # The top 40 bits of the pair's ticket: assign_cost, inlined for speed.
+            rc = (int.from_bytes(h.digest()[:5], "big")) - y_team - y_cap[n]
+            for g, y in ys:
+                if _meets(g, i):
+                    rc -= y
+            if rc < 0:
+                bound += rc
+    if bound != cert.bound:
+        problems.append(f"{name}: bound says {cert.bound}, the duals give {bound} over the {pairs} eligible pairs")
+    if bound > assignment.objective:
+        problems.append(
+            f"{name}: the duals prove that every assignment costs at least {bound}, more than the "
+            f"teams' {assignment.objective}: the teams or the certificate were changed"
+        )
+    return CertificateCheck(problems, bound, bound == assignment.objective, pairs)
