@@ -204,7 +204,7 @@ def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Rep
         need_resolve = True
         if resolve is None:
             report.notes.append(
-                f"optimality: not certified by duality — a {reader.format} bundle carries no "
+                f"optimality: not certified by duality — this {reader.format} bundle carries no "
                 f"certificate; the teams meet every rule. To check that they are the cheapest, run {FULL_TOOL}."
             )
     elif CERTIFICATE_FILE not in files:

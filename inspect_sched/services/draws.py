@@ -28,9 +28,9 @@ from inspect_sched.audit.bundle import (
 )
 from inspect_sched.audit.bundle_write import derived_files
 from inspect_sched.core.derive import Derivation, StratumSummary, plan_strata, summarize
-from inspect_sched.core.solve import derive
 from inspect_sched.core.frame import DrawSpec, parse_departments, parse_filters
 from inspect_sched.core.inputs import Inputs
+from inspect_sched.core.solve import derive
 from inspect_sched.errors import DrawError, NotFoundError
 from inspect_sched.io.fsutil import check_new_folder, discard_folder, publish_folder, stage_folder
 from inspect_sched.schema.periods import parse_period

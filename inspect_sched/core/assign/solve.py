@@ -40,13 +40,14 @@ from inspect_sched.core.assign.certificate import _bound, _lp_duals
 from inspect_sched.core.assign.certify import Certificate, need_key
 from inspect_sched.core.assign.diagnose import _precheck
 from inspect_sched.core.assign.duals import flow_duals
-from inspect_sched.core.assign.model import _instance, _Instance
+from inspect_sched.core.assign.model import _Instance, _instance
 from inspect_sched.core.assign.rules import Assignment, Rules
 from inspect_sched.core.assign.solvers import (
     _assign_cpsat,
     _assign_flow,
     _disjoint_needs,
     _initial_candidates,
+    _solve_flow,
     _solve_typed_flow,
 )
 from inspect_sched.core.inputs import Firm, InspectorRec
