@@ -21,6 +21,7 @@ from inspect_sched.core.assign import (
     eligible_pairs,
     pair_exclusions,
 )
+from inspect_sched.core.assign.certify import check_certificate, lp_is_integral
 from inspect_sched.core.assign.model import _costs
 from inspect_sched.core.inputs import Conflict, Firm, Inspection, InspectorRec
 from inspect_sched.core.tickets import assign_cost
@@ -324,7 +325,17 @@ def test_matches_brute_force(case):
     assert a.objective == expected[0]
     assert a.teams == expected[1]
     # The certified candidate path agrees as well.
-    assert assign(seed, firms, inspectors, ex, r, _per_firm=2, _per_group=1) == a
+    b = assign(seed, firms, inspectors, ex, r, _per_firm=2, _per_group=1)
+    assert (b.teams, b.objective, b.solver, b.status) == (a.teams, a.objective, a.solver, a.status)
+    flow = "CP-SAT" not in a.solver
+    if flow:
+        # Flow duals are the residual graph's shortest distances: the same whatever the candidates.
+        assert b.certificate == a.certificate
+    for x in (a, b):
+        c = check_certificate(seed, firms, inspectors, ex, r, x, x.certificate)
+        assert c.problems == [] and c.bound == x.certificate.bound <= x.objective
+        assert c.certified or not flow  # an integral LP always closes the gap
+        assert lp_is_integral(firms, inspectors, ex, r) == flow
 
 
 @pytest.mark.parametrize("special", [False, True])
@@ -352,7 +363,11 @@ def test_certified_candidates_agree_with_the_full_model(special):
     ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
     full = assign("cert", firms, inspectors, ex, r, _per_firm=10_000)
     small = assign("cert", firms, inspectors, ex, r, _per_firm=2, _per_group=1)
-    assert small == full
+    assert (small.teams, small.objective, small.solver) == (full.teams, full.objective, full.solver)
+    if "CP-SAT" not in full.solver:  # GLOP's rounded duals (CP-SAT path) depend on the candidates
+        assert small.certificate == full.certificate
+    for a in (small, full):
+        assert check_certificate("cert", firms, inspectors, ex, r, a, a.certificate).problems == []
     assert check_assignment("cert", firms, inspectors, ex, r, full) == []
 
 
