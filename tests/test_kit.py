@@ -132,7 +132,12 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_kit(tmp_path_factory.mktemp("kit"))[0]
+    out = tmp_path_factory.mktemp("kit") / "kit"
+    r = CliRunner().invoke(cli, ["auditor-kit", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    path = out / KIT_NAME
+    assert f"sha256: {sha256_hex(path.read_bytes())}" in r.output.splitlines()
+    return path
 
 
 def run_kit(kit: Path, bundle: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
@@ -298,3 +303,25 @@ def test_dearer_feasible_teams_are_rejected_by_the_certificate_alone(
     assert lines and all(line.startswith("  certificate.json:") for line in lines), lines
     if forged == "objective_only":
         assert any("optimality is not certified" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("manifest", [
+    "[]", "{}", '{"format": "inspect-sched/draw-v2"}', '{"format": "inspect-sched/draw-v9"}',
+    "not json", "EDIT:files=3", 'EDIT:policy="x"', "EDIT:assignment=[]", "EDIT:filters=1", "EDIT:seed=7",
+    "EDIT:ledger=0", 'EDIT:period="2026-13"', 'EDIT:departments={"a": 1}', "EDIT:strata=null",
+])
+def test_malformed_manifests_are_findings_not_tracebacks(
+    bundles: dict[str, Path], kit: Path, tmp_path: Path, manifest: str
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(bundles["plain"], copy)
+    if manifest.startswith("EDIT:"):
+        key, value = manifest[5:].split("=")
+        m = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+        m[key] = json.loads(value)
+        text = json.dumps(m, ensure_ascii=False)
+    else:
+        text = manifest
+    (copy / "manifest.json").write_text(text, encoding="utf-8")
+    lines = _kit_and_tool_agree(kit, copy, tmp_path / "run")
+    assert lines

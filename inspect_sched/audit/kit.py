@@ -105,11 +105,14 @@ def kit_bytes() -> bytes:
 def build_kit(out: str | Path) -> tuple[Path, str]:
     """Write ``DIR/inspect-sched-verify.pyz``; return its path and SHA-256."""
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     data = kit_bytes()
     target = folder / KIT_NAME
     tmp = folder / f".{KIT_NAME}.tmp"
-    tmp.write_bytes(data)
-    tmp.chmod(0o755)
-    tmp.replace(target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.chmod(0o755)  # not confidential: a published program, executable like any other
+        tmp.replace(target)
+    except OSError as exc:
+        raise InspectSchedError(f"{target}: cannot write the kit ({exc.strerror or exc}); choose another --out") from None
     return target, hashlib.sha256(data).hexdigest()

@@ -117,6 +117,30 @@ def verify_cmd(bundle: str) -> None:
         click.echo(note)
 
 
+@cli.command("auditor-kit")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write inspect-sched-verify.pyz into (created if missing).")
+@handle_errors
+def auditor_kit_cmd(out: str) -> None:
+    """Write inspect-sched-verify.pyz: `verify` for auditors, standard library only (SPEC §11).
+
+    The zipapp holds the very modules `verify` runs; it checks hashes, frame, π, sample,
+    every assignment rule and the optimality certificate without OR-Tools or any install.
+    The file is reproducible: compare its SHA-256 with the one published with the release.
+
+    \b
+    Example:
+      inspect-sched auditor-kit --out kit
+      python3 -I -S kit/inspect-sched-verify.pyz draws/2026-12
+    """
+    from inspect_sched.audit.kit import build_kit
+
+    path, digest = build_kit(out)
+    click.echo(f"auditor's kit: {path}")
+    click.echo(f"sha256: {digest}")
+    click.echo(f"run: python3 -I -S {path} BUNDLE")
+
+
 @cli.command("export")
 @click.option("--draw", "draw_id", type=int, required=True, help="Draw id (see `ledger list`).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the bundle.")
