@@ -217,15 +217,15 @@ def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Rep
         else:
             c = check_certificate(seed, selected, inputs.inspectors, s.exclusions, rules, claimed, cert)
             problems += c.problems
-            if not c.problems and not c.certified:
+            if c.bound is not None and c.bound < claimed.objective:
                 gap = (f"the certificate proves only that no assignment costs less than {c.bound}, "
                        f"and the teams cost {claimed.objective}")
                 if lp_is_integral(selected, inputs.inspectors, s.exclusions, rules):
                     problems.append(
                         f"{CERTIFICATE_FILE}: optimality is not certified: {gap}. This draw's LP "
                         "relaxation is integral (a min-cost flow), so the optimal teams always have a "
-                        f"certificate with no gap: the teams are not the cheapest, or the certificate "
-                        f"was changed ({FULL_TOOL} tells which)"
+                        "certificate with no gap: the teams are not the cheapest, or the certificate "
+                        "was changed (`inspect-sched verify BUNDLE`, which re-solves with OR-Tools, tells which)"
                     )
                 else:
                     need_resolve = True
