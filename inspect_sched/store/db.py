@@ -19,13 +19,15 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from inspect_sched.errors import InspectSchedError
-from inspect_sched.store import models  # noqa: F401  (registers the tables)
+from inspect_sched.store import (
+    DEFAULT_URL,
+    ENV_VAR,
+    models,  # noqa: F401  (registers the tables)
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_URL = "sqlite:///inspect_sched.db"
-ENV_VAR = "INSPECT_SCHED_DB"
 _LEDGER_LOCK_KEY = 7_401_932
 
 
