@@ -44,21 +44,15 @@ def _usage(path: tuple[str, ...], cmd: click.Command) -> str:
     optional = False
     for param in cmd.get_params(ctx):
         if isinstance(param, click.Argument):
-            pieces.append(param.make_metavar(ctx) if _new_click() else param.make_metavar())
+            pieces.append(param.make_metavar(ctx))
         elif isinstance(param, click.Option) and not param.hidden and param.name != "help":
             if param.required:
-                pieces.append(f"{param.opts[0]} {param.make_metavar(ctx) if _new_click() else param.make_metavar()}")
+                pieces.append(f"{param.opts[0]} {param.make_metavar(ctx)}")
             else:
                 optional = True
     if optional:
         pieces.append("[OPTIONS]")
     return " ".join(pieces)
-
-
-def _new_click() -> bool:
-    import inspect
-
-    return "ctx" in inspect.signature(click.Parameter.make_metavar).parameters
 
 
 def readme_table() -> str:

@@ -59,7 +59,7 @@ def get_engine(url: str | None = None) -> Engine:
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -67,7 +67,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
