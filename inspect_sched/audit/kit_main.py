@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from inspect_sched import __version__
-from inspect_sched.audit.verify_core import check_bundle
+from inspect_sched.audit.verify_core import Report, check_bundle
 
 USAGE = """usage: python3 -I -S inspect-sched-verify.pyz BUNDLE
 
@@ -40,17 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = check_bundle(bundle)
     except Exception as exc:  # noqa: BLE001 — a malformed bundle is a finding, never a traceback
-        report = None
-        problems = [f"cannot check the bundle: {type(exc).__name__}: {exc}"]
-    else:
-        problems = report.problems
+        report = Report([f"cannot check the bundle: {type(exc).__name__}: {exc}"])
+    problems = report.problems
     if problems:
         print(f"Error: {bundle}: {len(problems)} difference(s):", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
     print("verified")
-    for note in report.notes if report else []:
+    for note in report.notes:
         print(note)
     return 0
 

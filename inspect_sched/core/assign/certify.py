@@ -169,17 +169,17 @@ def check_certificate(
         problems.append(f"{name}: y_team must name exactly the drawn firms")
     if sorted(cert.cap) != ids:
         problems.append(f"{name}: y_cap must name exactly the inspectors of inputs/inspectors.csv")
-    for i, y in sorted(cert.cap.items()):
+    for iid, y in sorted(cert.cap.items()):
         if y > 0:
-            problems.append(f"{name}: y_cap[{i}] = {y} must be ≤ 0 (a capacity row is ≤)")
+            problems.append(f"{name}: y_cap[{iid}] = {y} must be ≤ 0 (a capacity row is ≤)")
     for f in sorted(firms, key=lambda f: f.uscc):
         want = sorted(need_key(g) for g in firm_needs(f, rules))
         got = cert.cover.get(f.uscc, {})
         if sorted(got) != want:
             problems.append(f"{name}: y_cover[{f.uscc}] must name exactly the firm's needs {want}")
-        for g, y in sorted(got.items()):
+        for key, y in sorted(got.items()):
             if y < 0:
-                problems.append(f"{name}: y_cover[{f.uscc}][{g}] = {y} must be ≥ 0 (a cover row is ≥)")
+                problems.append(f"{name}: y_cover[{f.uscc}][{key}] = {y} must be ≥ 0 (a cover row is ≥)")
     extra = sorted(set(cert.cover) - set(usccs))
     if extra:
         problems.append(f"{name}: y_cover names firms that were not drawn: {', '.join(extra)}")
