@@ -324,3 +324,69 @@ def test_malformed_manifests_are_findings_not_tracebacks(
     (copy / "manifest.json").write_text(text, encoding="utf-8")
     lines = _kit_and_tool_agree(kit, copy, tmp_path / "run")
     assert lines
+
+
+# ---------------------------------------------------------------------------- library level
+
+
+def test_stdlib_xlsx_reader_reads_what_openpyxl_reads(bundles: dict[str, Path]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from inspect_sched.io.xlsx_read import first_sheet_rows
+
+    for kind in ("plain", "release-0.1"):
+        data = (bundles[kind] / "assignments.xlsx").read_bytes()
+        ws = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+        want = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        got = first_sheet_rows(data)
+        assert [r + [""] * (len(w) - len(r)) for r, w in zip(got, want, strict=True)] == want
+        assert len(got) > 3
+
+
+@pytest.mark.parametrize("edit", ["positive_cap", "negative_cover", "missing_firm", "extra_inspector",
+                                  "team_plus_one", "bound_field", "float"])
+def test_certificate_check_names_each_defect(bundles: dict[str, Path], edit: str) -> None:
+    from inspect_sched.core.assign.certify import check_certificate
+
+    s = _sampled(bundles["typed"])
+    selected = [r.framed.firm for r in s.sample]
+    a = assign(s.seed, selected, s.inputs.inspectors, s.exclusions, s.rules)
+    c = a.certificate
+    assert c is not None
+    ok = check_certificate(s.seed, selected, s.inputs.inspectors, s.exclusions, s.rules, a, c)
+    assert ok.problems == [] and ok.certified and ok.bound == a.objective
+    team, cover, cap = dict(c.team), {u: dict(v) for u, v in c.cover.items()}, dict(c.cap)
+    u0, i0 = sorted(team)[0], sorted(cap)[0]
+    bound = c.bound
+    if edit == "positive_cap":
+        cap[i0] = 5
+        want = f"y_cap[{i0}] = 5 must be ≤ 0"
+    elif edit == "negative_cover":
+        u1 = sorted(cover)[0]
+        g = sorted(cover[u1])[0]
+        cover[u1][g] = -1
+        want = f"y_cover[{u1}][{g}] = -1 must be ≥ 0"
+    elif edit == "missing_firm":
+        del team[u0]
+        want = "y_team must name exactly the drawn firms"
+    elif edit == "extra_inspector":
+        cap["ZZ-NOBODY"] = 0
+        want = "y_cap must name exactly the inspectors"
+    elif edit == "team_plus_one":
+        team[u0] += 10**13  # valid signs, but every pair of the firm now has rc < 0: the bound falls
+        want = "the duals give"
+    elif edit == "bound_field":
+        bound -= 1
+        want = f"bound says {bound}"
+    else:
+        text = Certificate(team, cover, cap, bound, c.objective, "").to_json().decode("utf-8")
+        text = text.replace(f'"{u0}": {team[u0]}', f'"{u0}": {team[u0]}.0')
+        with pytest.raises(ValueError, match="not an integer"):
+            Certificate.from_json(text.encode("utf-8"))
+        return
+    forged = Certificate(team, cover, cap, bound, c.objective, "")
+    assert Certificate.from_json(forged.to_json()) == forged
+    r = check_certificate(s.seed, selected, s.inputs.inspectors, s.exclusions, s.rules, a, forged)
+    assert any(want in p for p in r.problems), r.problems
