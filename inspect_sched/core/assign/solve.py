@@ -20,12 +20,17 @@ Solver strategy
   costs at least ``L(y) + rc_j``; when that exceeds the restricted optimum for every
   excluded pair, the restricted optimum is the global one. Pairs that fail the test are
   added and the model is solved again, until none fails (or all pairs are in).
+* The result carries a ``Certificate`` for the bundle (``certificate.json``): on the flow
+  paths exact integer duals from the optimal flow's node potentials (``duals``), whose bound
+  equals the objective; on the CP-SAT path GLOP's rounded duals, an honest lower bound.
+  The certificate never changes the teams or the objective.
 No wall-clock limit decides anything; all input is sorted by id first.
 
 Modules: ``rules`` and ``eligibility`` (who may inspect whom), ``model`` (the instance as
-arrays), ``diagnose`` (why it is infeasible), ``solvers``, ``certificate`` (the LP-dual proof),
-``check`` (the independent re-check). ``rules``, ``eligibility`` and ``check`` use the standard
-library only.
+arrays), ``diagnose`` (why it is infeasible), ``solvers``, ``certificate`` (the GLOP LP-dual
+bound that chooses candidates), ``duals`` (exact flow duals), ``certify`` (the certificate's
+format and exact check), ``check`` (the independent re-check). ``rules``, ``eligibility``,
+``check`` and ``certify`` use the standard library only (the auditor's kit runs them).
 """
 
 from __future__ import annotations
