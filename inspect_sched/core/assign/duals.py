@@ -41,13 +41,18 @@ class _Graph:
 
 def _relax(g: _Graph, dist: list[int], queue: deque[int]) -> None:
     """Label-correcting shortest paths from the current labels (SPFA), in integers."""
-    queued = [False] * len(g.out)
+    n = len(g.out)
+    queued = [False] * n
     for u in queue:
         queued[u] = True
     out = g.out
+    pops = 0
     while queue:
         u = queue.popleft()
         queued[u] = False
+        pops += 1
+        if pops > n * n + n:  # more than Bellman-Ford's bound: a negative cycle, never a hang
+            raise RuntimeError("the residual graph has a negative cycle: the flow is not optimal")
         du = dist[u]
         for v, w in out[u]:
             if du + w < dist[v]:
