@@ -621,3 +621,34 @@ def test_overlapping_needs_fall_back_to_cpsat():
     r = rules(departments=(ECO, MARKET), specialty_required={"辐射": "辐射"})
     a = solve([firm("F1", tags=("辐射",))], inspectors, r)
     assert "CP-SAT" in a.solver
+
+
+def test_flow_duals_close_the_gap_and_refuse_a_non_optimal_flow():
+    import numpy as np
+
+    from inspect_sched.core.assign import model, solvers
+    from inspect_sched.core.assign.certificate import _bound
+    from inspect_sched.core.assign.duals import flow_duals
+
+    rnd = random.Random(5)
+    districts = [f"D{n}" for n in range(4)]
+    firms = [firm(f"F{n:03d}", rnd.choice(districts)) for n in range(20)]
+    inspectors = [insp(f"ZZ-{n:03d}", districts[n % 4]) for n in range(16)]
+    r = rules(max_per_inspector=3)
+    ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
+    inst = model._instance("duals", firms, inspectors, ex, r)
+    fs, ins, cs = solvers._pairs(inst, [np.arange(len(e)) for e in inst.elig])
+
+    def x_of(a):
+        chosen = {(u, i) for u, team in a.teams.items() for i in team}
+        return np.array([(inst.firms[f].uscc, inst.inspectors[i].inspector_id) in chosen
+                         for f, i in zip(fs.tolist(), ins.tolist(), strict=True)], dtype=np.int64)
+
+    best = assign("duals", firms, inspectors, ex, r)
+    bound, _ = _bound(inst, flow_duals(inst, fs, ins, cs, x_of(best)))
+    assert bound == best.objective
+    u0 = sorted(best.teams)[0]
+    worse = assign("duals", firms, inspectors, {**ex, (u0, best.teams[u0][0]): "conflict"}, r)
+    assert worse.objective > best.objective
+    with pytest.raises(RuntimeError, match="negative cycle"):
+        flow_duals(inst, fs, ins, cs, x_of(worse))
