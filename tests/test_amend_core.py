@@ -283,3 +283,20 @@ def test_csv_round_trip(vector: dict) -> None:
     rec = [amend.Recorded(1, tuple(rows), "病假, 住院", "2026-12-03T01:00:00Z")]
     data = amend.csv_bytes(amend.AMENDMENT_COLUMNS, amend.amendment_rows(rec))
     assert amend.read_amendments(data) == rec
+
+
+def test_core_amend_imports_only_stdlib_and_stdlib_only_modules() -> None:
+    """The auditor's kit runs core/amend.py with ``python3 -I -S`` (SPEC §11)."""
+    import ast
+    import sys
+
+    allowed = {"inspect_sched.core.tickets", "inspect_sched.core.sampling", "inspect_sched.core.inputs",
+               "inspect_sched.core.assign.rules", "inspect_sched.core.assign.eligibility",
+               "inspect_sched.core.assign.check", "inspect_sched.errors"}
+    tree = ast.parse(Path(amend.__file__).read_text("utf-8"))
+    for node in ast.walk(tree):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module] if isinstance(node, ast.ImportFrom) else [])
+        for name in names:
+            top = name.split(".")[0]
+            assert name in allowed or (top != "inspect_sched" and top in sys.stdlib_module_names), name
