@@ -77,7 +77,7 @@ def test_replace_export_verify_round_trip(drawn: str, tmp_path: Path) -> None:
     assert manifest["format"] == "inspect-sched/draw-v2" and manifest["drawn_format"] == "inspect-sched/draw-v1"
     assert run(url, "verify", str(folder)).startswith("verified")
     assert "chain intact" in run(url, "ledger", "verify")
-    assert f"#1 " in run(url, "amend", "list", "--draw", "1")
+    assert "#1 " in run(url, "amend", "list", "--draw", "1")
     assert "amend draw 1 #1 replace-firm" in run(url, "ledger", "list")
     # The unamended files stay byte for byte as drawn.
     for name in ("frame.csv", "sample.csv", "assignments.csv", "inputs/enterprises.csv"):
