@@ -275,3 +275,36 @@ def test_no_feasible_substitute_names_the_rule(sqlite_url: str, tmp_path: Path) 
     assert "same district (cross_district) removes 1" in out
     assert "conflict found at an earlier amendment removes" in out or "max_per_inspector" in out
     assert dump(url) == before
+
+
+def test_later_draws_count_the_replacement_not_the_removed_firm(sqlite_url: str, tmp_path: Path) -> None:
+    """SPEC §2: a recorded draw's firms count as random inspections; after a replacement the
+    current firms count (the replacement, with its team), the removed firm no longer does."""
+    from inspect_sched.store.snapshot import snapshot
+
+    url = sqlite_url
+    small_pool(get_engine(url), firms=200)
+    run(url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "bundle"))
+    victim = next(u for u in _sample_order(tmp_path) if _stratum(tmp_path, u) == "general")
+    run(url, "amend", "replace-firm", "--draw", "1", "--uscc", victim, "--reason", "企业已注销")
+    with Session(get_engine(url)) as s:
+        (a,) = s.exec(select(Amendment)).all()
+        history = snapshot(s, "2027-01", "日常双随机抽查", {}).history
+    implied = {h.uscc: h.inspector_ids for h in history if h.source == "draw:1"}
+    assert victim not in implied
+    assert implied[a.replacement] == tuple(a.team.split(";"))
+
+
+def test_verify_survives_a_malformed_amendments_block(sqlite_url: str, tmp_path: Path) -> None:
+    url = sqlite_url
+    small_pool(get_engine(url), firms=200)
+    run(url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "bundle"))
+    victim = next(u for u in _sample_order(tmp_path) if _stratum(tmp_path, u) == "general")
+    run(url, "amend", "replace-firm", "--draw", "1", "--uscc", victim, "--reason", "企业已注销")
+    for n, bad in enumerate([1, "x", {"files": 3, "ledger": 5}, {"files": {}, "ledger": [1, {"amendment": []}]}]):
+        folder, _ = _current(tmp_path, url, f"m{n}")
+        m = json.loads((folder / "manifest.json").read_text("utf-8"))
+        m["amendments"] = bad
+        (folder / "manifest.json").write_text(json.dumps(m), "utf-8")
+        out = run(url, "verify", str(folder), code=1)
+        assert "difference" in out

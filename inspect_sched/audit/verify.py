@@ -90,13 +90,19 @@ def _verify_amended(files: dict[str, bytes], manifest: dict[str, Any]) -> list[s
     """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
     from inspect_sched.audit.amendments import AMENDMENT_FILES, drawn_manifest, verify_amendments
 
-    drawn = drawn_manifest(manifest)
+    try:
+        drawn = drawn_manifest(manifest)
+    except Exception:  # noqa: BLE001
+        return ["manifest.json: malformed amendments block"]
     drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
     drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
     problems = _verify_drawn(drawn_files, drawn)
     if problems:
         return problems
-    return verify_amendments(files, manifest)
+    try:
+        return verify_amendments(files, manifest)
+    except Exception as exc:  # noqa: BLE001 — any malformed input is a finding, never a traceback
+        return [f"cannot re-derive the amendments: {type(exc).__name__}: {exc}"]
 
 
 def _verify_drawn(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
