@@ -308,3 +308,36 @@ def test_verify_survives_a_malformed_amendments_block(sqlite_url: str, tmp_path:
         (folder / "manifest.json").write_text(json.dumps(m), "utf-8")
         out = run(url, "verify", str(folder), code=1)
         assert "difference" in out
+
+
+@pytest.mark.slow
+def test_simultaneous_amendments_are_serialised(drawn: str, tmp_path: Path) -> None:
+    """Three amendments of one draw started at once as separate processes: all recorded,
+    amendment numbers 1-3 and ledger entries gap-free, the export verifies."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    url = drawn
+    order = [u for u in _sample_order(tmp_path) if _stratum(tmp_path, u) == "general"][:3]
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    env.pop("INSPECT_SCHED_DB", None)
+    go = time.time() + 3.0
+    code = ("import sys, time; from inspect_sched.cli import main; import inspect_sched.services.amend; "
+            f"time.sleep(max(0, {go} - time.time())); sys.argv[0] = 'inspect-sched'; main()")
+    procs = [subprocess.Popen([sys.executable, "-c", code, "--db", url, "amend", "replace-firm", "--draw", "1",
+                               "--uscc", u, "--reason", "企业已注销"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for u in order]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    with Session(get_engine(url)) as s:
+        rows = s.exec(select(Amendment).order_by(Amendment.sequence)).all()
+    assert sorted(r.sequence for r in rows) == [1, 2, 3]
+    assert sorted(r.ledger_sequence for r in rows) == [2, 3, 4]
+    assert sorted(r.uscc for r in rows) == sorted(order)
+    assert len({r.replacement for r in rows}) == 3
+    folder, _ = _current(tmp_path, url)
+    assert run(url, "verify", str(folder)).startswith("verified")
+    assert "chain intact" in run(url, "ledger", "verify")
