@@ -38,7 +38,7 @@ def context_from_bundle(files: dict[str, bytes], manifest: dict[str, Any]) -> co
     return core.context_from_files(files, manifest["seed"], rules, period.first_day, period.last_day, full)
 
 
-def ledger_body(draw_id: int, ledger_sequence: int, a: core.Recorded) -> dict[str, Any]:
+def ledger_body(draw_id: Any, ledger_sequence: Any, a: core.Recorded) -> dict[str, Any]:
     """The ledger entry of an amendment: derivable from ``amendments.csv`` and the draw id."""
     return {
         "kind": "amend",

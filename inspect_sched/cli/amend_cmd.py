@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state
+
+if TYPE_CHECKING:
+    from inspect_sched.services.amend import AmendResult
 
 _REASON = click.option("--reason", default=None,
                        help="Why (required, recorded in the ledger), e.g. 企业已注销 or 检查员病假.")
@@ -21,7 +26,7 @@ def amend_group() -> None:
     """After the draw: replacement firms and substitute inspectors, by rule and on the record."""
 
 
-def _echo_rows(result) -> None:  # type: ignore[no-untyped-def]
+def _echo_rows(result: AmendResult) -> None:
     from inspect_sched.core.amend import REPLACE
 
     n = result.names

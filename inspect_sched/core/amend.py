@@ -489,11 +489,11 @@ def read_amendments(data: bytes) -> list[Recorded]:
     for lineno, cells in enumerate(reader, start=2):
         if len(cells) != len(AMENDMENT_COLUMNS):
             raise ValueError(f"amendments.csv: line {lineno} has {len(cells)} cells, expected {len(AMENDMENT_COLUMNS)}")
-        seq, action, uscc, iid, repl, team, reason, created = cells
-        if not seq.isdigit():
-            raise ValueError(f"amendments.csv: line {lineno}: sequence {seq!r} is not a number")
+        number, action, uscc, iid, repl, team, reason, created = cells
+        if not (number.isascii() and number.isdigit()):
+            raise ValueError(f"amendments.csv: line {lineno}: sequence {number!r} is not a number")
         row = Row(action, uscc, iid, repl, tuple(x for x in team.split(";") if x))
-        groups.setdefault(int(seq), []).append((row, reason, created))
+        groups.setdefault(int(number), []).append((row, reason, created))
     out = []
     for seq in sorted(groups):
         items = groups[seq]

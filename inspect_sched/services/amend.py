@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.amendments import (  # noqa: F401  (re-exported for the CLI and tests)
@@ -71,7 +71,7 @@ def check_reason(reason: str | None) -> str:
 
 def recorded_amendments(session: Session, draw_id: int) -> list[core.Recorded]:
     rows = session.exec(select(Amendment).where(Amendment.draw_id == draw_id)
-                        .order_by(Amendment.sequence, Amendment.id)).all()
+                        .order_by(col(Amendment.sequence), col(Amendment.id))).all()
     groups: dict[int, list[Amendment]] = {}
     for a in rows:
         groups.setdefault(a.sequence, []).append(a)
@@ -238,7 +238,7 @@ def _check_amend_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -
     if session.get(Draw, e.draw_id) is None:
         return [f"{where}: the draw is missing from the database (deleted?)"]
     rows = session.exec(select(Amendment).where(Amendment.ledger_sequence == e.sequence)
-                        .order_by(Amendment.id)).all()
+                        .order_by(col(Amendment.id))).all()
     if not rows:
         return [f"{where}: its amendment rows are missing from the database (deleted?)"]
     rec = core.Recorded(rows[0].sequence, tuple(core.Row(a.action, a.uscc, a.inspector_id, a.replacement,
