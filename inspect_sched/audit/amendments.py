@@ -115,6 +115,8 @@ def verify_amendments(files: dict[str, bytes], manifest: dict[str, Any]) -> list
         return [f"cannot re-derive the amendments: {exc}"]
     except Exception as exc:  # noqa: BLE001 — malformed input is a finding, never a crash
         return [f"cannot re-derive the amendments: {exc}"]
+    if core.csv_bytes(core.AMENDMENT_COLUMNS, core.amendment_rows(recorded)) != files["amendments.csv"]:
+        problems.append("amendments.csv: not in canonical form (rows reordered or re-quoted by hand?)")
     state, found = core.replay(ctx, recorded)
     problems += [f"amendments.csv: {p}" for p in found]
     expected = core.csv_bytes(core.CURRENT_COLUMNS, core.current_assignments(ctx, state))

@@ -493,7 +493,11 @@ def read_amendments(data: bytes) -> list[Recorded]:
         if not (number.isascii() and number.isdigit()):
             raise ValueError(f"amendments.csv: line {lineno}: sequence {number!r} is not a number")
         row = Row(action, uscc, iid, repl, tuple(x for x in team.split(";") if x))
-        groups.setdefault(int(number), []).append((row, reason, created))
+        group = groups.setdefault(int(number), [])
+        if group and (reason, created) != group[0][1:]:
+            raise ValueError(f"amendments.csv: line {lineno}: reason or created_at differs from the other rows "
+                             f"of amendment {number}")
+        group.append((row, reason, created))
     out = []
     for seq in sorted(groups):
         items = groups[seq]
