@@ -42,7 +42,3 @@ def _amend_text(action: str, rows: list[list[str]]) -> str:
     who = cells[0][1] if cells else ""
     return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
 
-
-def verify_ledger(engine: Engine) -> tuple[list[str], int]:
-    with Session(engine) as session:
-        return ledger.verify(session), len(ledger.entries(session))

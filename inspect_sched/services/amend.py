@@ -231,7 +231,7 @@ def export_files(session: Session, draw_id: int) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- ledger checks
 
 
-def _check_amend_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+def check_amend_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
     where = f"ledger entry {e.sequence} (amendment {body.get('amendment')} of draw {body.get('draw_id')})"
     if e.draw_id != body.get("draw_id"):
         return [f"{where}: draw_id column {e.draw_id} differs from its body's {body.get('draw_id')}"]
@@ -251,7 +251,7 @@ def _check_amend_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -
     return []
 
 
-def _check_amendments(session: Session) -> list[str]:
+def check_amendments(session: Session) -> list[str]:
     """Rows written around the ledger, and every draw's amendments re-derived from its bundle."""
     problems = []
     vouched = {e.sequence for e in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "amend"))}
@@ -268,8 +268,3 @@ def _check_amendments(session: Session) -> list[str]:
         _, found = core.replay(ctx, recorded_amendments(session, draw_id))
         problems += [f"draw {draw_id}: {p}" for p in found]
     return problems
-
-
-ledger.ENTRY_CHECKS["amend"] = _check_amend_entry
-if _check_amendments not in ledger.FINAL_CHECKS:
-    ledger.FINAL_CHECKS.append(_check_amendments)
