@@ -186,6 +186,10 @@ def test_verify_names_tampered_amendments(sqlite_url: str, tmp_path: Path) -> No
         s.commit()
     out = run(url, "ledger", "verify", code=1)
     assert "differ from the ledger entry" in out and "re-derived" in out
+    # ... and no new amendment builds on the edited log.
+    before = dump(url)
+    out = run(url, "amend", "replace-firm", "--draw", "1", "--uscc", order[-1], "--reason", "x", code=1)
+    assert "do not re-derive" in out and dump(url) == before
 
 
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:

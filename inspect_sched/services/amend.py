@@ -94,9 +94,11 @@ def _load(session: Session, draw_id: int) -> tuple[Draw, core.Context, list[core
     files = _draw_files(session, draw_id)
     ctx = context_from_bundle(files, json.loads(files["manifest.json"]))
     recorded = recorded_amendments(session, draw_id)
-    state = core.initial_state(ctx)
-    for a in recorded:
-        core.apply(state, a.rows)
+    # Re-derived, not just applied: a new amendment never builds on a log edited by hand.
+    state, problems = core.replay(ctx, recorded)
+    if problems:
+        raise AmendmentRefused(f"draw {draw_id}: the recorded amendments do not re-derive, so no new one is "
+                               "made; run `inspect-sched ledger verify`:\n  " + "\n  ".join(problems))
     return draw, ctx, recorded, state
 
 
