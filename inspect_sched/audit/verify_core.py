@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inspect_sched.audit.amendments import AMENDMENT_FILES, FORMAT_V2, drawn_manifest, verify_amendments
 from inspect_sched.audit.bundle import (
     ASSIGNMENT_COLUMNS,
     READERS,
@@ -38,7 +39,7 @@ from inspect_sched.core.assign.certify import (
 )
 from inspect_sched.core.assign.check import check_assignment
 from inspect_sched.core.assign.rules import Assignment
-from inspect_sched.core.derive import Derivation, Sampled, derive_sample
+from inspect_sched.core.derive import Sampled, derive_sample
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.errors import InspectSchedError, VerificationError
@@ -48,10 +49,6 @@ from inspect_sched.schema.policy import policy_from_dict
 
 # The re-solve of the tool's verify: (the sample, the bundle's files, the manifest) -> problems.
 Resolver = Callable[[Sampled, dict[str, bytes], dict[str, Any]], list[str]]
-
-# Checks that later bundle contents add (e.g. amendments, issue 11): each gets the files, the
-# manifest and the derivation with the written teams, and returns its problems.
-EXTRA_CHECKS: list[Callable[[dict[str, bytes], dict[str, Any], Derivation], list[str]]] = []
 
 FULL_TOOL = "the full tool's `inspect-sched verify BUNDLE`, which re-solves the assignment with OR-Tools"
 
@@ -115,14 +112,39 @@ def check_bundle(folder: str | Path, resolve: Resolver | None = None) -> Report:
 
 
 def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Report:
-    report = Report()
-    problems = report.problems
     try:
         manifest: dict[str, Any] = json.loads(files["manifest.json"])
-        if not isinstance(manifest, dict):
-            raise ValueError
     except (KeyError, ValueError, UnicodeDecodeError):
         return Report(["manifest.json: not valid JSON"])
+    if not isinstance(manifest, dict):
+        return Report(["manifest.json: not a JSON object"])
+    if manifest.get("format") == FORMAT_V2 and "amendments" in manifest:
+        return _check_amended(files, manifest, resolve)
+    return _check_drawn(files, manifest, resolve)
+
+
+def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+    """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
+    try:
+        drawn = drawn_manifest(manifest)
+    except Exception:  # noqa: BLE001
+        return Report(["manifest.json: malformed amendments block"])
+    drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
+    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    report = _check_drawn(drawn_files, drawn, resolve)
+    if report.problems:
+        return report
+    try:
+        report.problems += verify_amendments(files, manifest)
+    except Exception as exc:  # noqa: BLE001 — any malformed input is a finding, never a traceback
+        report.problems.append(f"cannot re-derive the amendments: {type(exc).__name__}: {exc}")
+    return report
+
+
+def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+    """A bundle as drawn (draw-v1 or draw-v2, no amendments)."""
+    report = Report()
+    problems = report.problems
     reader = READERS.get(manifest.get("format"))  # type: ignore[arg-type]
     if reader is None:
         return Report([f"manifest.json: format is {manifest.get('format')!r}; this version reads "
@@ -195,8 +217,6 @@ def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Rep
     rule_problems = [f"assignments.csv: {p}" for p in check_assignment(
         seed, selected, inputs.inspectors, s.exclusions, rules, claimed)]
     problems += rule_problems
-    for extra in EXTRA_CHECKS:
-        problems += extra(files, manifest, d)
 
     # Optimality: by the certificate (draw-v2), else by re-solving (the tool) or not at all (kit).
     need_resolve = False
