@@ -7,6 +7,7 @@ Every kit run is a separate ``python3 -I -S`` process in a fresh folder that hol
 from __future__ import annotations
 
 import ast
+import csv
 import datetime as dt
 import json
 import os
@@ -127,6 +128,19 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         else:
             draw(engine, tmp / kind)
         out[kind] = tmp / kind
+    # An exported bundle with amendments (SPEC §7): a replaced firm and a substituted inspector.
+    url = f"sqlite:///{tmp / 'plain'}.db"
+    with open(tmp / "plain" / "sample.csv", encoding="utf-8") as fh:
+        sample = list(csv.DictReader(fh))
+    victim = next(r["uscc"] for r in sample if r["stratum"] != "special")
+    with open(tmp / "plain" / "assignments.csv", encoding="utf-8") as fh:
+        inspector = next(r for r in csv.DictReader(fh) if r["uscc"] != victim)["inspector_ids"].split(";")[0]
+    for args in (["amend", "replace-firm", "--draw", "1", "--uscc", victim, "--reason", "企业已注销"],
+                 ["amend", "substitute", "--draw", "1", "--inspector", inspector, "--reason", "调离"],
+                 ["export", "--draw", "1", "--out", str(tmp / "amended")]):
+        r = CliRunner().invoke(cli, ["--db", url, *args])
+        assert r.exit_code == 0, r.output
+    out["amended"] = tmp / "amended"
     return out
 
 
@@ -177,13 +191,13 @@ def test_flow_certificates_close_the_gap(bundles: dict[str, Path], kind: str) ->
     assert all(y <= 0 for y in cert.cap.values()) and any(y > 0 for y in cert.team.values())
 
 
-@pytest.mark.parametrize("kind", ["plain", "typed", "cpsat", "release-0.1"])
+@pytest.mark.parametrize("kind", ["plain", "typed", "cpsat", "release-0.1", "amended"])
 def test_kit_verifies_genuine_bundles(bundles: dict[str, Path], kit: Path, tmp_path: Path, kind: str) -> None:
     r = run_kit(kit, bundles[kind], tmp_path)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "verified"
-    if kind in ("plain", "typed"):
+    if kind in ("plain", "typed", "amended"):
         assert lines == ["verified"]  # certified: nothing left unproven
     elif kind == "release-0.1":
         assert "not certified by duality" in lines[1] and "inspect-sched verify" in lines[1]
@@ -225,6 +239,20 @@ def test_any_changed_byte_is_named(bundles: dict[str, Path], kit: Path, tmp_path
         (copy / name).write_bytes(bytes(data))
         lines = _kit_and_tool_agree(kit, copy, tmp_path / f"run{n}")
         assert any(line.startswith(f"  {name}:") for line in lines), (name, lines)
+
+
+@pytest.mark.parametrize("flip", [0x01, 0x80], ids=["low_bit", "high_bit"])
+def test_any_changed_byte_of_an_amended_bundle_is_named(
+    bundles: dict[str, Path], kit: Path, tmp_path: Path, flip: int
+) -> None:
+    for n, name in enumerate(("amendments.csv", "assignments-current.csv", "manifest.json")):
+        copy = tmp_path / f"copy{n}"
+        shutil.copytree(bundles["amended"], copy)
+        data = bytearray((copy / name).read_bytes())
+        data[len(data) // 2] ^= flip
+        (copy / name).write_bytes(bytes(data))
+        lines = _kit_and_tool_agree(kit, copy, tmp_path / f"run{n}")
+        assert any(line.startswith(f"  {name}:") or name == "manifest.json" for line in lines), (name, lines)
 
 
 @pytest.mark.parametrize("change", ["add_file", "delete_file", "rename_file", "delete_certificate"])
