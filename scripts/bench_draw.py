@@ -66,11 +66,12 @@ def main(scale: str) -> None:
         print(f"verify                 {t:6.1f} s   {out.strip()}")
         # The auditor's kit: standard library only, in a bare interpreter (-I -S), as an auditor runs it.
         run(db, "auditor-kit", "--out", str(work / "kit"))
-        t0 = time.perf_counter()
+        t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         k = subprocess.run([sys.executable, "-I", "-S", str(work / "kit" / "inspect-sched-verify.pyz"),
                             str(work / "bundle")], capture_output=True, text=True)
-        t = time.perf_counter() - t0
-        print(f"auditor's kit          {t:6.1f} s   {(k.stdout + k.stderr).strip().splitlines()[0]}")
+        t, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        print(f"auditor's kit          {t:6.1f} s   ({cpu:.1f} s CPU)  {(k.stdout + k.stderr).strip().splitlines()[0]}")
 
 
 if __name__ == "__main__":
