@@ -10,6 +10,7 @@ import click
 from sqlalchemy.engine import Engine
 
 from inspect_sched import __version__
+from inspect_sched.cli.hints import cli_message
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.store.db import ENV_VAR, ensure_schema, get_engine
 
@@ -41,7 +42,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except InspectSchedError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(cli_message(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
