@@ -21,8 +21,8 @@ HINTS: dict[str, str] = {
     "results_missing": ("draw {draw_id}: results are recorded for {recorded} of {drawn} drawn firms "
                         "(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
                         "or publish the inspected firms only with --allow-partial"),
-    "no_fixtures": ("fixtures not found in {src} (missing {missing}); run from a checkout "
-                    "(pip install -e .) or give --fixtures DIR (inspect-sched fixtures generate makes one)"),
+    "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
+                    "inspect-sched fixtures generate"),
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
     "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
     "fake_seed": "--seed must be a non-empty string without '|'",
