@@ -156,3 +156,14 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     fake.write_text("from ..services import draws\nimport inspect_sched.cli.base\n")
     found = {t for t, _ in _imports("inspect_sched.core.x", fake)}
     assert {"inspect_sched.services", "inspect_sched.services.draws", "inspect_sched.cli.base"} <= found
+
+
+def test_pure_core_loads_without_numpy_or_ortools() -> None:
+    """Package __init__ files run too: importing the pure modules must not pull in a solver."""
+    import subprocess
+
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in STDLIB_ONLY)
+            + "print(','.join(m for m in ('numpy', 'ortools', 'sqlalchemy') if m in sys.modules) or 'none')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PKG.parent).stdout
+    assert out.strip() == "none"
