@@ -35,12 +35,10 @@ from inspect_sched.audit.bundle_write import assignments_xlsx
 from inspect_sched.audit.kit import KIT_NAME, build_kit, imports_of, kit_bytes, kit_modules
 from inspect_sched.cli import cli
 from inspect_sched.core.assign.certify import Certificate
-from inspect_sched.core.assign.solve import assign
+from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import derive_sample
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
-from inspect_sched.schema.periods import parse_period
-from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.services.draws import build_spec, make_draw
 from inspect_sched.store.db import get_engine, init_db
 from inspect_sched.store.models import Enterprise, Inspector
@@ -59,7 +57,7 @@ def test_kit_modules_import_the_standard_library_only() -> None:
                    "core.tickets", "core.inputs", "core.assign.check", "core.assign.certify",
                    "core.assign.eligibility", "core.assign.rules", "io.xlsx_read", "schema.policy"):
         assert f"inspect_sched.{needed}" in mods
-    for solver_side in ("core.assign.solve", "core.assign.model", "core.assign.duals", "core.solve",
+    for solver_side in ("core.assign.optimum", "core.assign.model", "core.assign.duals", "core.solve",
                         "audit.verify", "audit.bundle_write", "io.xlsx", "io.tabular"):
         assert f"inspect_sched.{solver_side}" not in mods
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
@@ -293,8 +291,7 @@ def _reseal(bundle: Path, changed: dict[str, bytes], objective: int | None = Non
 def _sampled(bundle: Path):  # type: ignore[no-untyped-def]
     files = read_bundle(bundle)
     m = json.loads(files["manifest.json"])
-    spec = DrawSpec(parse_period(m["period"]), m["task"], policy_from_dict(m["policy"]),
-                    {k: tuple(v) for k, v in m["filters"].items()}, tuple(m["departments"]))
+    spec = DrawSpec.from_dict(m)
     return derive_sample(Inputs.from_csv_files(files), spec, m["seed"])
 
 

@@ -61,7 +61,9 @@ def read_bundle(folder: str | Path) -> dict[str, bytes]:
     """Every file under ``folder`` by its relative path (``/``-separated)."""
     root = Path(folder)
     if not (root / "manifest.json").is_file():
-        raise VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote with --out"])
+        err = VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote its bundle to"])
+        err.hint, err.hint_args = "not_a_bundle", {"root": root}
+        raise err
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*")) if p.is_file()

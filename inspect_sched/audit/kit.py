@@ -40,10 +40,27 @@ def module_path(name: str) -> Path | None:
     return None
 
 
+def _executed_nodes(tree: ast.Module):  # type: ignore[no-untyped-def]
+    """Every node except those that never run in the kit: ``if TYPE_CHECKING:`` blocks and a
+    module-level ``__getattr__`` (PEP 562: a lazy attribute, such as ``core.assign.assign``,
+    that loads the solver only when asked for; the kit never asks)."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                todo += child.orelse
+                continue
+            if node is tree and isinstance(child, ast.FunctionDef) and child.name == "__getattr__":
+                continue
+            todo.append(child)
+
+
 def imports_of(path: Path) -> list[tuple[str, bool]]:
-    """Every module an ``import`` statement anywhere in the file names: (name, is_project)."""
+    """Every module an ``import`` statement in the file names (where it can run): (name, is_project)."""
     found: list[tuple[str, bool]] = []
-    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+    for node in _executed_nodes(ast.parse(path.read_bytes(), filename=str(path))):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -11,6 +11,7 @@ import sys
 
 from inspect_sched import __version__
 from inspect_sched.audit.verify_core import Report, check_bundle
+from inspect_sched.errors import VerificationError
 
 USAGE = """usage: python3 -I -S inspect-sched-verify.pyz BUNDLE
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     bundle = args[0]
     try:
         report = check_bundle(bundle)
+    except VerificationError as exc:  # not a bundle at all
+        report = Report(list(exc.differences))
     except Exception as exc:  # noqa: BLE001 — a malformed bundle is a finding, never a traceback
         report = Report([f"cannot check the bundle: {type(exc).__name__}: {exc}"])
     problems = report.problems

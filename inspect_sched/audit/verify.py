@@ -12,7 +12,7 @@ from typing import Any
 
 from inspect_sched.audit.bundle import rendered_files
 from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv
-from inspect_sched.core.assign.solve import assign
+from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Sampled
 from inspect_sched.errors import InspectSchedError
 

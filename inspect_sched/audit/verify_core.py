@@ -42,10 +42,8 @@ from inspect_sched.core.assign.rules import Assignment
 from inspect_sched.core.derive import Sampled, derive_sample
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
-from inspect_sched.errors import InspectSchedError, VerificationError
+from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.xlsx_read import first_sheet_rows
-from inspect_sched.schema.periods import parse_period
-from inspect_sched.schema.policy import policy_from_dict
 
 # The re-solve of the tool's verify: (the sample, the bundle's files, the manifest) -> problems.
 Resolver = Callable[[Sampled, dict[str, bytes], dict[str, Any]], list[str]]
@@ -103,9 +101,7 @@ def _written_teams(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
 def check_bundle(folder: str | Path, resolve: Resolver | None = None) -> Report:
     """Every difference between the bundle and what its inputs, policy and seed give."""
     try:
-        files = read_bundle(folder)
-    except VerificationError as exc:
-        return Report(list(exc.differences))
+        files = read_bundle(folder)  # VerificationError (with a hint) when it is not a bundle
     except OSError as exc:
         return Report([f"{folder}: cannot be read ({exc.strerror or exc})"])
     return check_files(files, resolve)
@@ -157,12 +153,7 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     for name, problem in file_problems(listed if isinstance(listed, dict) else {}, others):
         problems.append(f"{name}: {said[problem]}")
     try:
-        spec = DrawSpec(
-            period=parse_period(manifest["period"]), task=manifest["task"],
-            policy=policy_from_dict(manifest["policy"]),
-            filters={k: tuple(v) for k, v in manifest["filters"].items()},
-            departments=tuple(manifest["departments"]),
-        )
+        spec = DrawSpec.from_dict(manifest)
         inputs = Inputs.from_csv_files(files)
         seed = manifest["seed"]
     except KeyError as exc:

@@ -27,9 +27,10 @@ def results_import_cmd(state: AppState, file: str, draw_id: int) -> None:
     Example:
       inspect-sched results import 2026-12-检查结果.xlsx --draw 3
     """
+    from inspect_sched.cli.format import results_summary
     from inspect_sched.services.results import import_results
 
-    click.echo(str(import_results(state.engine(), file, draw_id)))
+    click.echo(results_summary(import_results(state.engine(), file, draw_id)))
 
 
 @cli.command("publish")
@@ -49,9 +50,10 @@ def publish_cmd(state: AppState, draw_id: int, out: str, formats: str, allow_par
       inspect-sched publish --draw 3 --out 公示
       inspect-sched publish --draw 3 --out 公示 --format html --allow-partial
     """
+    from inspect_sched.cli.parsing import parse_formats
     from inspect_sched.outputs.publish import publish
 
-    for path in publish(state.engine(), draw_id, out, formats, allow_partial):
+    for path in publish(state.engine(), draw_id, out, parse_formats(formats), allow_partial):
         click.echo(f"wrote {path}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inspect_sched.core.assign.solve import assign
+from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Derivation, derive_sample
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
