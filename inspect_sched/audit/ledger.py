@@ -70,6 +70,7 @@ FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
 
 def verify(session: Session) -> list[str]:
     """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
+    from inspect_sched.audit import publication  # noqa: F401  (registers the "publish" entry check)
     from inspect_sched.services import results  # noqa: F401  (registers the "results" entry check)
 
     problems: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import click  # noqa: F401
+import click
 
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state  # noqa: F401
 
@@ -32,27 +32,74 @@ def results_import_cmd(state: AppState, file: str, draw_id: int) -> None:
     click.echo(str(import_results(state.engine(), file, draw_id)))
 
 
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    from inspect_sched.errors import InspectSchedError
+    from inspect_sched.outputs.publish import parse_formats
+
+    try:
+        return parse_formats(value)
+    except InspectSchedError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @cli.command("publish")
 @click.option("--draw", "draw_id", type=int, required=True, help="Draw id (see `ledger list`).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the public files.")
 @click.option("--format", "formats", default="xlsx,csv,html", show_default=True, metavar="LIST",
-              help="Comma-separated: xlsx, csv, html.")
-@click.option("--allow-partial", is_flag=True,
-              help="Publish the firms that have results even if others are still pending (they are not named).")
+              callback=_formats, help="Comma-separated: xlsx, csv, html (the JSON sidecar is always written).")
+@click.option("--allow-partial", is_flag=True, hidden=True,
+              help="Deprecated, no effect: publish always publishes the results recorded so far.")
 @pass_state
 @handle_errors
-def publish_cmd(state: AppState, draw_id: int, out: str, formats: str, allow_partial: bool) -> None:
-    """Write the public result sheet (一公开) of a draw: public-draw-<id>.xlsx/.csv/.html.
+def publish_cmd(state: AppState, draw_id: int, out: str, formats: list[str], allow_partial: bool) -> None:
+    """Publish the results recorded so far for a draw (一公开) as a new version of its sheet.
+
+    Run it as often as results arrive: each run with new results writes version K as
+    public-draw-<id>-vK.xlsx/.csv/.html/.json and the same files as public-draw-<id>.* (the
+    latest), and records the files' SHA-256 in the ledger. Firms without a result are never
+    named, only counted. `inspect-sched status` shows what is due.
 
     \b
     Example:
       inspect-sched publish --draw 3 --out 公示
-      inspect-sched publish --draw 3 --out 公示 --format html --allow-partial
+      inspect-sched publish --draw 3 --out 公示 --format html
     """
     from inspect_sched.outputs.publish import publish
 
-    for path in publish(state.engine(), draw_id, out, formats, allow_partial):
-        click.echo(f"wrote {path}")
+    if allow_partial:
+        click.echo("note: --allow-partial is deprecated and has no effect: publish always publishes every "
+                   "result recorded so far and never names pending firms", err=True)
+    click.echo(str(publish(state.engine(), draw_id, out, formats)))
+
+
+@cli.command("status")
+@click.option("--draw", "draw_id", type=int, default=None, help="Only this draw (default: every draw).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per draw and line (SPEC §8).")
+@pass_state
+@handle_errors
+def status_cmd(state: AppState, draw_id: int | None, as_json: bool) -> None:
+    """Per draw: drawn, inspected, results pending, published, unpublished with deadlines, overdue.
+
+    The deadline of a result is the 20th working day after its inspection (企业信息公示暂行条例
+    art. 7), by the State Council's holiday schedule with 调休 days (chinese-calendar).
+
+    \b
+    Example:
+      inspect-sched status
+      inspect-sched status --draw 3 --json
+    """
+    import json
+
+    from inspect_sched.outputs.publish import today_china
+    from inspect_sched.outputs.status import draw_status, status_text
+
+    today = today_china()
+    statuses = draw_status(state.engine(), draw_id, today)
+    if as_json:
+        for s in statuses:
+            click.echo(json.dumps(s.as_dict(), ensure_ascii=False, sort_keys=True))
+    else:
+        click.echo(status_text(statuses, today))
 
 
 @cli.command("report")

@@ -114,7 +114,7 @@ class ResultsSummary:
         ]
         if self.recorded < self.drawn:
             lines.append(f"  {self.drawn - self.recorded} firm(s) still without results; "
-                         "`publish` needs all of them (or --allow-partial)")
+                         "`publish` publishes the results recorded so far and never names these")
         for d in self.deviations:
             lines.append(f"  deviates from the assignment: {d}")
         for w in self.warnings:
