@@ -39,7 +39,7 @@ def test_full_cycle_with_redraw(db_url: str, tmp_path: Path) -> None:
     run(db_url, "results", "import", str(results_csv(tmp_path / "r1.csv", full_results(engine, 1)[:1])), "--draw", "1")
     rows2 = full_results(engine, 2)
     run(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", rows2[:-1])), "--draw", "2")
-    run(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub"), "--allow-partial")
+    run(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub"))
     run(db_url, "results", "import", str(results_csv(tmp_path / "r3.csv", rows2[-1:])), "--draw", "2")
     run(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub"))
 
