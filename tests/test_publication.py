@@ -20,7 +20,12 @@ from inspect_sched.cli import cli
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.outputs import status as status_mod
 from inspect_sched.outputs.status import draw_status
-from inspect_sched.schema.workdays import CalendarError, add_working_days, is_working_day, publication_deadline
+from inspect_sched.schema.workdays import (
+    CalendarError,
+    add_working_days,
+    is_working_day,
+    publication_deadline,
+)
 from inspect_sched.store.db import get_engine
 from inspect_sched.store.models import LedgerEntry, Publication, Result
 

@@ -230,6 +230,7 @@ ul.facts li { margin: 0.15em 0; word-break: break-all; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 th, td { border: 1px solid #444; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
 th { background: #eee; }
+th.n, th.date { white-space: nowrap; }
 td.n { text-align: right; white-space: nowrap; }
 td.code, td.date { white-space: nowrap; font-family: monospace, monospace; }
 tbody tr:nth-child(even) { background: #f7f7f7; }
@@ -274,7 +275,7 @@ def html_bytes(sheet: PublicSheet) -> bytes:
         *(f"<li>{e(line)}</li>" for line in sheet.facts),
         "</ul>",
         "<table>",
-        f"<thead><tr>{_cells('th', PUBLIC_COLUMNS)}</tr></thead>",
+        f"<thead><tr>{_cells('th', PUBLIC_COLUMNS, _CELL_CLASS)}</tr></thead>",
         "<tbody>",
         *(f"<tr>{_cells('td', row.texts(), _CELL_CLASS)}</tr>" for row in sheet.rows),
         "</tbody>",
