@@ -105,16 +105,24 @@ def status_cmd(state: AppState, draw_id: int | None, as_json: bool) -> None:
 @cli.command("report")
 @click.option("--year", type=int, required=True, help="Calendar year, e.g. 2026.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the report files.")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Policy TOML whose [minimum] ratios the compliance sheet checks (default: built-in).")
 @pass_state
 @handle_errors
-def report_cmd(state: AppState, year: int, out: str) -> None:
-    """Annual report: coverage by stratum and credit grade, inspector load, results (xlsx + PNG charts).
+def report_cmd(state: AppState, year: int, out: str, policy_path: str | None) -> None:
+    """Annual report: every inspection by kind, compliance per quarter and stratum (✓/✗),
+    coverage by stratum and credit grade, inspector load, results (xlsx + PNG charts).
 
     \b
     Example:
       inspect-sched report --year 2026 --out 年报
+      inspect-sched report --year 2026 --policy 方案.toml --out 年报
     """
     from inspect_sched.outputs.report import annual_report
+    from inspect_sched.schema.policy import load_policy
 
-    for path in annual_report(state.engine(), year, out):
+    warnings: list[str] = []
+    for path in annual_report(state.engine(), year, out, load_policy(policy_path), warnings):
         click.echo(f"wrote {path}")
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
