@@ -126,3 +126,35 @@ def report_cmd(state: AppState, year: int, out: str, policy_path: str | None) ->
         click.echo(f"wrote {path}")
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+@cli.command("plan-year")
+@click.option("--year", type=int, required=True, help="Calendar year of the plan, e.g. 2027.")
+@click.option("--policy", "policy_paths", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Policy TOML; repeat for several tasks (default: the built-in policy).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for plan-YYYY.xlsx/.html.")
+@pass_state
+@handle_errors
+def plan_year_cmd(state: AppState, year: int, policy_paths: tuple[str, ...], out: str) -> None:
+    """The annual inspection plan (年度抽查计划): tasks × months × strata with expected frame and
+    sample sizes from the current pools, and inspector capacity needed against available.
+
+    Sample sizes follow each policy's strata (ratio/count per monthly draw), its staff_ratio
+    (firms per inspector a year), and spread full-coverage strata over the months.
+
+    \b
+    Example:
+      inspect-sched plan-year --year 2027 --out 年度计划
+      inspect-sched plan-year --year 2027 --policy 日常.toml --policy 专项.toml --out 年度计划
+    """
+    from inspect_sched.outputs.annual_plan import annual_plan
+    from inspect_sched.schema.policy import load_policy
+
+    policies = [load_policy(p) for p in policy_paths] or [load_policy()]
+    plan, paths = annual_plan(state.engine(), year, policies, out)
+    total = sum(c.sample for c in plan.cells)
+    short = [f"{c.month}月" for c in plan.capacity if not c.ok]
+    click.echo(f"plan {year}: {len(plan.tasks)} task(s), {total} planned inspections; capacity "
+               + ("sufficient every month" if not short else f"SHORT in {', '.join(short)}"))
+    for path in paths:
+        click.echo(f"wrote {path}")
