@@ -447,10 +447,6 @@ CASES: dict[str, Case] = {
         ("pdf", "xlsx"),
         code=2,
     ),
-    "publish_before_any_result": Case(
-        lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")],
-        ("no results recorded yet", "results import"),
-    ),
     "import_missing_file": Case(const("import", "enterprises", "{tmp}/nope.csv"), ("nope.csv",), code=2),
     "import_unknown_kind": Case(const("import", "firms", "{tmp}/nope.csv"), ("firms",), code=2),
     "unknown_command": Case(const("frobnicate"), ("frobnicate",), code=2),
