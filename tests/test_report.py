@@ -139,3 +139,20 @@ def test_compliance_sheet_names_the_missed_quarter(sqlite_url: str, tmp_path: Pa
     wb = load_workbook(rep / "report-2025.xlsx")
     rows = {(r[0], r[1]): r[2:] for r in wb["达标情况"].iter_rows(min_row=4, values_only=True)}
     assert rows[("第2季度", "重点排污单位")] == (10, 3, "30.0%", "≥ 25%", "✓ 达标")
+
+
+def test_charts_in_chinese_when_a_cjk_font_exists_else_a_warning(sqlite_url: str, tmp_path: Path,
+                                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from inspect_sched.outputs import report
+
+    small_pool(get_engine(sqlite_url), firms=12)
+    if os.environ.get("CI") == "true":
+        assert report._cjk_font() is not None, "CI installs fonts-noto-cjk: the charts must be in Chinese"
+    out = run(sqlite_url, "report", "--year", "2026", "--out", str(tmp_path / "a"))
+    assert ("warning: no CJK font" in out) == (report._cjk_font() is None)
+    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    out = run(sqlite_url, "report", "--year", "2026", "--out", str(tmp_path / "b"))
+    assert "warning: no CJK font installed: the charts use English labels" in out
+    assert (tmp_path / "b" / "report-2026-compliance.png").stat().st_size > 5000

@@ -27,7 +27,10 @@ def ledger_rows(engine: Engine) -> list[str]:
                     f"seed={b['seed']}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…"
                 )
             else:
-                out.append(f"#{e.sequence} {b.get('created_at', '')} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…")
+                detail = (f" version {b.get('version')}, {b.get('count')} firm(s), {len(b.get('files') or {})} file(s)"
+                          if e.kind == "publish" else "")
+                out.append(f"#{e.sequence} {b.get('created_at', '')} {e.kind} draw {e.draw_id}{detail} "
+                           f"hash={e.hash[:16]}…")
         return out
 
 

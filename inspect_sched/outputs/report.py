@@ -344,6 +344,17 @@ def _cjk_font() -> str | None:
     for f in font_manager.fontManager.ttflist:
         if any(w.lower() in f.name.lower() for w in wanted):
             return f.name
+    # matplotlib caches its font list the first time it runs; a CJK font installed later
+    # (apt-get install fonts-noto-cjk) is not in it. Look on disk, and register what is found.
+    files = [p for p in sorted(font_manager.findSystemFonts())
+             if any(w.replace(" ", "").lower() in Path(p).name.replace(" ", "").lower()
+                    for w in ("NotoSansCJK", "NotoSerifCJK", "SourceHan", "wqy", "SimHei", "DroidSansFallback"))]
+    for path in files:
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        return font_manager.FontProperties(fname=path).get_name()
     return None
 
 
