@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import canonical_json, sha256_hex
@@ -47,7 +47,7 @@ def _check_publish_entry(session: Session, e: LedgerEntry, body: dict[str, Any])
 def _check_unrecorded(session: Session) -> list[str]:
     vouched = {e.sequence for e in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "publish"))}
     return [f"draw {p.draw_id}: publication version {p.version} has no ledger entry (recorded outside the ledger)"
-            for p in session.exec(select(Publication).order_by(Publication.id)) if p.sequence not in vouched]
+            for p in session.exec(select(Publication).order_by(col(Publication.id))) if p.sequence not in vouched]
 
 
 ledger.ENTRY_CHECKS["publish"] = _check_publish_entry

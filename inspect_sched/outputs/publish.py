@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import canonical_json, sha256_hex
@@ -198,7 +198,7 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         "superseded_by": draw.superseded_by, "version": version, "published_on": published_on.isoformat(),
         "published": len(done), "pending": pending, "columns": PUBLIC_COLUMNS,
     }
-    return PublicSheet(draw.id, title, facts, header, rows, pending)
+    return PublicSheet(draw_id, title, facts, header, rows, pending)
 
 
 # ---------------------------------------------------------------------------- writers
@@ -339,7 +339,7 @@ def publish(engine: Engine, draw_id: int, out: str | Path, formats: str | Sequen
     with session_scope(engine) as session:
         at = ledger.head(session)  # lock: versions are numbered without gaps, results are stable
         last = session.exec(select(Publication).where(Publication.draw_id == draw_id)
-                            .order_by(Publication.version.desc()).limit(1)).first()
+                            .order_by(col(Publication.version).desc()).limit(1)).first()
         sheet = build_sheet(session, draw_id, (last.version + 1) if last else 1, day)
         if last is not None and last.content_sha256 == sheet.content_sha256():
             again = build_sheet(session, draw_id, last.version, last.published_on)

@@ -309,13 +309,13 @@ def sheets(data: ReportData) -> list[Sheet]:
         for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             result_rows.append([f"{STRATUM_ZH.get(s, s)}：{kind}", n, ""])
     caption = [f"{data.year}年度“双随机、一公开”抽查情况统计（内部统计）"]
-    kinds = [k for k in KIND_ZH if any(key[0] == k for key in data.inspections)] + sorted(
-        {k for k, _ in data.inspections} - set(KIND_ZH))
+    kinds = [kd for kd in KIND_ZH if any(pair[0] == kd for pair in data.inspections)] + sorted(
+        {kd for kd, _ in data.inspections} - set(KIND_ZH))
     count_rows: list[list[object]] = []
-    for k in kinds:
-        per = [data.inspections.get((k, src), 0) for src in SOURCE_ZH]
-        count_rows.append([KIND_ZH.get(k, k), *per, sum(per)])
-    count_rows.append(["合计", *[sum(data.inspections.get((k, src), 0) for k in kinds) for src in SOURCE_ZH],
+    for kd in kinds:
+        per = [data.inspections.get((kd, src), 0) for src in SOURCE_ZH]
+        count_rows.append([KIND_ZH.get(kd, kd), *per, sum(per)])
+    count_rows.append(["合计", *[sum(data.inspections.get((kd, src), 0) for kd in kinds) for src in SOURCE_ZH],
                        sum(data.inspections.values())])
     compliance_caption = [*caption, "比例要求：抽查方案 [minimum]（每季度）；重点排污单位及全覆盖类别全年全部检查。"
                           "仅计双随机检查；抽查范围为名录中在产、不在正面清单内的企业（按当前名录）。"]
@@ -446,17 +446,18 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
         fig, ax = plt.subplots(figsize=(8, 4))
         width = 0.8 / max(1, len(shown))
         colours = {"key": "#c0392b", "general": "#2c5d8f", "special": "#8e44ad"}
+        strata_names: dict[str, str] = lab["strata"]  # type: ignore[assignment]
         for i, s in enumerate(shown):
             lines = [c for c in quarterly if c.stratum == s]
-            xs = [q + (i - (len(shown) - 1) / 2) * width for q in range(len(lines))]
-            ax.bar(xs, [100 * c.inspected / c.frame if c.frame else 0 for c in lines], width,
-                   label=lab["strata"].get(s, s), color=colours.get(s, "#777"))  # type: ignore[union-attr]
+            bar_x = [q + (i - (len(shown) - 1) / 2) * width for q in range(len(lines))]
+            ax.bar(bar_x, [100 * c.inspected / c.frame if c.frame else 0 for c in lines], width,
+                   label=strata_names.get(s, s), color=colours.get(s, "#777"))
             req = lines[0].required if lines else None
             if req is not None:
                 ax.hlines(float(req) * 100, -0.5, 3.5, colors=colours.get(s, "#777"), linestyles="dashed",
-                          label=str(lab["minimum"]).format(s=lab["strata"].get(s, s)))  # type: ignore[union-attr]
+                          label=str(lab["minimum"]).format(s=strata_names.get(s, s)))
         ax.set_xticks(range(4), [str(lab["quarter"]).format(q=q) for q in range(1, 5)])
-        ax.set_ylabel(lab["share_y"])
+        ax.set_ylabel(str(lab["share_y"]))
         ax.set_title(str(lab["compliance"]).format(y=y))
         ax.legend(fontsize="small")
         save(fig, "compliance")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.errors import NotFoundError
 from inspect_sched.schema.workdays import CalendarError, publication_deadline
@@ -74,7 +74,7 @@ def draw_status(engine: Engine, draw_id: int | None = None, today: dt.date | Non
                 raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
             draws = [d]
         else:
-            draws = list(session.exec(select(Draw).order_by(Draw.id)))
+            draws = list(session.exec(select(Draw).order_by(col(Draw.id))))
         return [_one(session, d, day) for d in draws]
 
 
@@ -92,6 +92,7 @@ def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
             raise CalendarError(f"draw {d.id}, firm {r.uscc} inspected {r.date.isoformat()}: {exc}") from None
         deadlines.append(Deadline(r.uscc, r.date, due, r.uscc in named))
     deadlines.sort(key=lambda x: (x.deadline, x.uscc))
+    assert d.id is not None
     return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, len(results),
                       sum(1 for x in deadlines if x.published), deadlines, today)
 
