@@ -4,6 +4,8 @@ Body: ``{"kind": "publish", "sequence", "draw_id", "version", "created_at", "pub
 "count", "firms_sha256", "files"}`` where ``firms_sha256`` is the SHA-256 of the ``;``-joined
 sorted codes of the firms the sheet names and ``files`` maps every file written to its
 SHA-256. Anyone holding a published file can hash it and find it in the chain.
+
+The checks here are handed to ``ledger verify`` by ``services.ledger.LEDGER_CHECKS``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import canonical_json, sha256_hex
 from inspect_sched.store.models import LedgerEntry, Publication
 
@@ -31,7 +32,7 @@ def files_json(files: dict[str, str]) -> str:
     return canonical_json(dict(sorted(files.items())))
 
 
-def _check_publish_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+def check_publish_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
     where = f"ledger entry {e.sequence} (publication of draw {body.get('draw_id')}, version {body.get('version')})"
     p = session.exec(select(Publication).where(Publication.draw_id == body.get("draw_id"),
                                                Publication.version == body.get("version"))).first()
@@ -44,12 +45,7 @@ def _check_publish_entry(session: Session, e: LedgerEntry, body: dict[str, Any])
     return []
 
 
-def _check_unrecorded(session: Session) -> list[str]:
+def check_unrecorded_publications(session: Session) -> list[str]:
     vouched = {e.sequence for e in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "publish"))}
     return [f"draw {p.draw_id}: publication version {p.version} has no ledger entry (recorded outside the ledger)"
             for p in session.exec(select(Publication).order_by(col(Publication.id))) if p.sequence not in vouched]
-
-
-ledger.ENTRY_CHECKS["publish"] = _check_publish_entry
-if _check_unrecorded not in ledger.FINAL_CHECKS:
-    ledger.FINAL_CHECKS.append(_check_unrecorded)
