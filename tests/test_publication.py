@@ -193,6 +193,9 @@ def test_status_deadlines_and_overdue_on_real_calendar(db_url: str, tmp_path: Pa
     assert [(d.uscc, d.deadline, d.published) for d in on_time.deadlines] == [
         *sorted([(a, D("2025-10-30"), True), (b, D("2025-10-30"), False)]), (c, D("2026-03-19"), False)]
     assert len(on_time.overdue) == 0 and len(on_time.unpublished) == 2
+    soon, = draw_status(engine, 1, today=D("2025-10-24"))
+    text = status_mod.status_text([soon], D("2025-10-24"))
+    assert "due within 7 days: 1" in text and b in text and "OVERDUE" not in text
     late, = draw_status(engine, 1, today=D("2025-10-31"))
     assert [d.uscc for d in late.overdue] == [b]
     assert late.as_dict()["overdue"] == 1 and late.as_dict()["published"] == 1
@@ -229,3 +232,14 @@ def test_public_xlsx_typed_cells_and_authority(db_url: str, tmp_path: Path) -> N
     assert all(r[2] == "株洲市生态环境局" for r in values[at + 1:])
     assert any("检查实施机关：株洲市生态环境局" in str(r[0]) for r in values[:at])
     assert json.loads((pub / "public-draw-1.json").read_text("utf-8"))["authority"] == ["株洲市生态环境局"]
+
+
+def test_joint_task_names_each_departments_body() -> None:
+    from inspect_sched.outputs.publish import _authorities
+    from inspect_sched.schema.policy import load_policy
+
+    policy = load_policy().as_dict()
+    policy["authority"] = {"生态环境": "株洲市生态环境局", "市场监管": "株洲市市场监督管理局", "交通运输": "株洲市交通运输局"}
+    manifest = {"policy": policy, "departments": ["市场监管", "生态环境"]}
+    assert _authorities(manifest) == ["株洲市市场监督管理局", "株洲市生态环境局"]
+    assert _authorities({"policy": load_policy().as_dict(), "departments": ["生态环境"]}) == []
