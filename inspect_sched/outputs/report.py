@@ -54,9 +54,9 @@ from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.schema.policy import Policy, decimal_string, load_policy
+from inspect_sched.services.amend import current_firms, replacement_count
 from inspect_sched.store.models import (
     Draw,
-    DrawFirm,
     Enterprise,
     HistoryEntry,
     Inspector,
@@ -97,6 +97,7 @@ class ReportData:
     results_by_kind: Counter[str]
     results_by_stratum: dict[str, Counter[str]]
     deviating: int
+    replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
     # (kind, source) -> inspections dated in the year; source "import", "draw" or "pending"
     inspections: Counter[tuple[str, str]] = field(default_factory=Counter)
     compliance: list[ComplianceLine] = field(default_factory=list)
@@ -190,8 +191,9 @@ def _inspections(session: Session, year: int, draws: list[Draw]) -> Counter[tupl
         if d.superseded_by is not None:
             continue  # its firms without a result are no inspection (SPEC §2)
         with_result = set(session.exec(select(Result.uscc).where(Result.draw_id == d.id)))
-        pending = [u for u in session.exec(select(DrawFirm.uscc).where(DrawFirm.draw_id == d.id))
-                   if u not in with_result]
+        assert d.id is not None
+        # Current firms (SPEC §7): a removed firm is not pending, its replacement is.
+        pending = [f.uscc for f in current_firms(session, d.id) if f.status != "removed" and f.uscc not in with_result]
         counts[("random", "pending")] += len(pending)
     return counts
 
@@ -211,13 +213,14 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
     by_kind: Counter[str] = Counter()
     by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     deviating = 0
+    replacements = 0
     for d in draws:
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
         drawn = done = 0
-        for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == d.id)):
+        for f in current_firms(session, d.id):
             r = results.get(f.uscc)
-            if d.superseded_by is not None and r is None:
-                continue  # superseded and never visited: not an inspection (SPEC §2)
+            if (d.superseded_by is not None or f.status == "removed") and r is None:
+                continue  # superseded or replaced (SPEC §7), and never visited: not an inspection  # superseded and never visited: not an inspection (SPEC §2)
             key = where.get(f.uscc, (f.stratum, "removed"))
             cell = cells[key]
             cell.drawn += 1
@@ -232,6 +235,7 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
                 by_stratum[key[0]][r.result] += 1
                 deviating += bool(r.deviates)
         per_draw[d.id] = (drawn, done)
+        replacements += replacement_count(session, d.id)
     names = {}
     for i in session.exec(select(Inspector)):
         names[i.inspector_id] = i.name
@@ -239,7 +243,7 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
             load_drawn.setdefault(i.inspector_id, 0)
             load_done.setdefault(i.inspector_id, 0)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
-                      by_kind, dict(by_stratum), deviating, _inspections(session, year, draws),
+                      by_kind, dict(by_stratum), deviating, replacements, _inspections(session, year, draws),
                       compliance_lines(session, year, policy or load_policy()))
 
 
@@ -283,6 +287,7 @@ def sheets(data: ReportData) -> list[Sheet]:
         ["检查覆盖率 share of active firms inspected", total.share()],
         ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
         ["实际人员与分派不一致 results with deviating teams", data.deviating],
+        ["补充抽取（替代无法检查的企业） replacement firms drawn after the draw", data.replacements],
         ["人均分派检查（最少/中位/最多） assigned per inspector min/median/max",
          "{} / {} / {}".format(*_spread(drawn_load))],
         ["人均完成检查（最少/中位/最多） done per inspector min/median/max",

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from inspect_sched.errors import NotFoundError
 from inspect_sched.schema.workdays import CalendarError, publication_deadline
-from inspect_sched.store.models import Draw, DrawFirm, Publication, Result
+from inspect_sched.store.models import Draw, Publication, Result
 
 DUE_SOON_DAYS = 7
 
@@ -79,7 +79,11 @@ def draw_status(engine: Engine, draw_id: int | None = None, today: dt.date | Non
 
 
 def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
-    drawn = len(session.exec(select(DrawFirm.uscc).where(DrawFirm.draw_id == d.id)).all())
+    from inspect_sched.services.amend import current_firms
+
+    assert d.id is not None
+    # Current firms (SPEC §7): a firm replaced after the draw no longer counts as drawn.
+    drawn = sum(1 for f in current_firms(session, d.id) if f.status != "removed")
     results = list(session.exec(select(Result).where(Result.draw_id == d.id).order_by(Result.uscc)))
     named: set[str] = set()
     for p in session.exec(select(Publication).where(Publication.draw_id == d.id)):
@@ -92,7 +96,6 @@ def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
             raise CalendarError(f"draw {d.id}, firm {r.uscc} inspected {r.date.isoformat()}: {exc}") from None
         deadlines.append(Deadline(r.uscc, r.date, due, r.uscc in named))
     deadlines.sort(key=lambda x: (x.deadline, x.uscc))
-    assert d.id is not None
     return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, len(results),
                       sum(1 for x in deadlines if x.published), deadlines, today)
 

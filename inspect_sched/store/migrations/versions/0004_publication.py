@@ -1,7 +1,7 @@
 """Publications of public sheets (SPEC §8): one row per version of a draw's sheet.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003 (chained after main's 0003_amendments when merging main)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
