@@ -305,7 +305,8 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
 ) -> None:
     url, first = drawn
     engine = get_engine(url)
-    out = run(url, "draw", "--period", "2026-12", "--seed", "99999999999999999999", "--out", str(tmp_path / "b2"))
+    out = run(url, "draw", "--period", "2026-12", "--seed", "99999999999999999999",
+              "--reason", "计划调整", "--out", str(tmp_path / "b2"))
     assert "REDRAW of draw 1" in out
     # A firm of the superseded draw that was visited before the redraw: accepted, with a warning.
     rows = full_results(engine, first)[:1]

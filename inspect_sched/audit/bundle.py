@@ -16,16 +16,20 @@ import csv
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from inspect_sched import __version__
 from inspect_sched.core.derive import Derivation, FrameRow
 from inspect_sched.core.frame import DrawSpec
+from inspect_sched.io.text import csv_escape, csv_unescape
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.policy import decimal_string
 
-FORMAT = "inspect-sched/draw-v1"
+FORMAT_V1 = "inspect-sched/draw-v1"
+FORMAT_V2 = "inspect-sched/draw-v2"
+FORMAT = FORMAT_V2  # what new draws write
 PLAN_FORMAT = "inspect-sched/plan-v1"
 GENESIS_HASH = "0" * 64
 CONFIDENTIAL = "内部资料，检查前保密"
@@ -36,6 +40,36 @@ FRAME_COLUMNS = [
 ]
 ASSIGNMENT_COLUMNS = ["uscc", "name", "district", "address", "inspector_ids", "inspector_names"]
 ASSIGNMENT_HEADERS_ZH = ["统一社会信用代码", "单位名称", "所属区县", "地址", "检查人员执法证号", "检查人员姓名"]
+
+
+@dataclass(frozen=True)
+class BundleFormat:
+    """How one bundle format writes and reads its files; verify picks it by ``manifest.format``.
+
+    draw-v1 (release 0.1): CSV cells as they are. draw-v2: formula-like CSV cells get a
+    leading ``'`` (SPEC §9), and a redraw's manifest carries ``redraw_reason``.
+    """
+
+    name: str
+    escape_csv: bool
+
+    def cell_out(self, cell: str) -> str:
+        return csv_escape(cell) if self.escape_csv else cell
+
+    def cell_in(self, cell: str) -> str:
+        return csv_unescape(cell) if self.escape_csv else cell
+
+    def read_rows(self, data: bytes) -> list[dict[str, str]]:
+        """A bundle CSV as dicts, cells unescaped; raises UnicodeDecodeError or csv.Error."""
+        return [{k: self.cell_in(v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in csv.DictReader(io.StringIO(data.decode("utf-8")))]
+
+
+FORMATS: dict[str, BundleFormat] = {
+    FORMAT_V1: BundleFormat(FORMAT_V1, escape_csv=False),
+    FORMAT_V2: BundleFormat(FORMAT_V2, escape_csv=True),
+}
+CURRENT = FORMATS[FORMAT]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -59,11 +93,11 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+def _csv(header: list[str], rows: list[list[str]], fmt: BundleFormat = CURRENT) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([fmt.cell_out(c) for c in r] for r in rows)
     return buf.getvalue().encode("utf-8")
 
 
@@ -110,15 +144,15 @@ def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str) -> bytes:
     return xlsx_bytes([sheet])
 
 
-def derived_files(d: Derivation) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation."""
+def derived_files(d: Derivation, fmt: BundleFormat = CURRENT) -> dict[str, bytes]:
+    """Every bundle file except the manifest, from a derivation, as ``fmt`` writes them."""
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
     arows = assignment_rows(d)
-    files = dict(d.inputs.to_csv_files())
-    files["frame.csv"] = _csv(FRAME_COLUMNS, rows)
-    files["sample.csv"] = _csv(FRAME_COLUMNS, sample)
-    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, arows)
+    files = dict(d.inputs.to_csv_files(escape=fmt.escape_csv))
+    files["frame.csv"] = _csv(FRAME_COLUMNS, rows, fmt)
+    files["sample.csv"] = _csv(FRAME_COLUMNS, sample, fmt)
+    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, arows, fmt)
     files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed)
     return files
 
@@ -134,10 +168,10 @@ def plan_commitment(spec: DrawSpec, input_files: dict[str, bytes]) -> str:
 
 def manifest_core(
     d: Derivation, files: dict[str, bytes], *, draw_id: int, sequence: int, redraw_of: int | None,
-    created_at: str, commitment: str,
+    created_at: str, commitment: str, redraw_reason: str | None = None,
 ) -> dict[str, Any]:
     a = d.assignment
-    return {
+    core = {
         "format": FORMAT,
         "tool_version": __version__,
         "draw_id": draw_id,
@@ -151,6 +185,9 @@ def manifest_core(
         "files": {k: sha256_hex(v) for k, v in sorted(files.items())},
         "plan_commitment": commitment,
     }
+    if redraw_reason is not None:
+        core["redraw_reason"] = redraw_reason
+    return core
 
 
 def ledger_body(core: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +201,8 @@ def ledger_body(core: dict[str, Any]) -> dict[str, Any]:
         "seed": core["seed"],
         "redraw_of": core["redraw_of"],
         "created_at": core["created_at"],
+        # draw-v2: a redraw's reason is in the ledger too (v1 manifests have none).
+        **({"redraw_reason": core["redraw_reason"]} if "redraw_reason" in core else {}),
         "manifest_core_sha256": sha256_hex(canonical_json(core).encode("utf-8")),
     }
 

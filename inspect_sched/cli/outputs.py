@@ -49,10 +49,13 @@ def publish_cmd(state: AppState, draw_id: int, out: str, formats: str, allow_par
       inspect-sched publish --draw 3 --out 公示
       inspect-sched publish --draw 3 --out 公示 --format html --allow-partial
     """
-    from inspect_sched.outputs.publish import publish
+    from inspect_sched.outputs.publish import publish, superseded_note
 
     for path in publish(state.engine(), draw_id, out, formats, allow_partial):
         click.echo(f"wrote {path}")
+    note = superseded_note(state.engine(), draw_id)
+    if note:
+        click.echo(note, err=True)
 
 
 @cli.command("report")

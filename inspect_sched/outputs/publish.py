@@ -40,6 +40,7 @@ from sqlmodel import Session, select
 from inspect_sched.core.inputs import split_list
 from inspect_sched.errors import InspectSchedError, NotFoundError
 from inspect_sched.io.fsutil import write_atomic
+from inspect_sched.io.text import escape_row
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.services.results import inspector_names
@@ -88,6 +89,13 @@ def _team(ids: str, names: dict[str, str]) -> str:
     return "、".join(f"{names[i]}（{i}）" if names.get(i) else i for i in split_list(ids))
 
 
+def redraw_fact(draw: Draw) -> str:
+    if not draw.redraw_of:
+        return "是否重新抽取：否"
+    reason = f"；原因：{draw.redraw_reason}" if draw.redraw_reason else ""
+    return f"是否重新抽取：是，取代第 {draw.redraw_of} 号抽取{reason}"
+
+
 def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> PublicSheet:
     draw = session.get(Draw, draw_id)
     if draw is None:
@@ -96,10 +104,11 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == draw_id))}
     pending = [f for f in firms if f.uscc not in results]
     if pending and not allow_partial:
-        shown = ", ".join(f.uscc for f in pending[:5]) + (" …" if len(pending) > 5 else "")
+        # Never name them: a firm without a result may not have been visited yet, and the
+        # drawn list is secret until then (SPEC §6); the internal task sheet has the names.
         raise InspectSchedError(
             f"draw {draw_id}: results are recorded for {len(firms) - len(pending)} of {len(firms)} drawn firms "
-            f"(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
+            f"({len(pending)} still pending). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
             "or publish the inspected firms only with --allow-partial"
         )
     manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
@@ -119,7 +128,7 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
         f"抽取编号：第 {draw.id} 号（抽取账本第 {draw.sequence} 条）",
         f"随机种子：{draw.seed}",
         f"抽取记录（manifest.json）SHA-256：{draw.manifest_sha256}",
-        f"是否重新抽取：是，取代第 {draw.redraw_of} 号抽取" if draw.redraw_of else "是否重新抽取：否",
+        redraw_fact(draw),
     ]
     if draw.superseded_by:
         facts.append(f"说明：本次抽取已被第 {draw.superseded_by} 号抽取取代，本表仅列已完成检查的对象。")
@@ -132,12 +141,13 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
 def csv_bytes(sheet: PublicSheet) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([sheet.title])
+    # Formula-like cells get a leading "'" (SPEC §9): a firm named =HYPERLINK(...) stays text.
+    w.writerow(escape_row([sheet.title]))
     for line in sheet.facts:
-        w.writerow([line])
+        w.writerow(escape_row([line]))
     w.writerow([])
     w.writerow(PUBLIC_COLUMNS)
-    w.writerows(sheet.rows)
+    w.writerows(escape_row(r) for r in sheet.rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -211,6 +221,16 @@ def html_bytes(sheet: PublicSheet) -> bytes:
 
 
 _RENDER = {"csv": csv_bytes, "xlsx": xlsx_sheet_bytes, "html": html_bytes}
+
+
+def superseded_note(engine: Engine, draw_id: int) -> str | None:
+    """What the CLI says when the published draw was replaced by a redraw (the sheet says it too)."""
+    with Session(engine) as session:
+        draw = session.get(Draw, draw_id)
+        if draw is None or not draw.superseded_by:
+            return None
+        return (f"note: draw {draw_id} was superseded by redraw {draw.superseded_by}; "
+                "the sheet says so and lists only the firms already inspected under it")
 
 
 def publish(engine: Engine, draw_id: int, out: str | Path, formats: str | Sequence[str] = FORMATS,
