@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dbdump
 import pytest
 from click.testing import CliRunner
-import dbdump
 from helpers import LOADS, load_pool
 from sqlmodel import Session, select
 

@@ -316,7 +316,7 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
     pub = tmp_path / "pub"
     run(url, "publish", "--draw", "2", "--out", str(pub), "--format", "csv")
     facts, _, _ = _public_csv(pub / "public-draw-2.csv")
-    assert "是否重新抽取：是，取代第 1 号抽取" in facts
+    assert "是否重新抽取：是，取代第 1 号抽取；原因：计划调整" in facts
     run(url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv", "--allow-partial")
     facts, _, table = _public_csv(pub / "public-draw-1.csv")
     assert any("已被第 2 号抽取取代" in f for f in facts) and len(table) == 1

@@ -8,8 +8,6 @@ records the draw, so an entry exists exactly when its draw does.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -24,9 +24,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def bad_char(value: str, allow_breaks: bool = False) -> str | None:
     """The first character ``value`` may not contain, or None."""
+    if value.isprintable():
+        return None  # the fast path (C speed): printable text has no Cc or Cf character
     for c in value:
-        if c.isascii() and c.isprintable():
-            continue  # the fast path: almost every character of a real file
+        if c.isprintable():
+            continue
         if allow_breaks and c in _FREE_TEXT_BREAKS:
             continue
         if unicodedata.category(c) in ("Cc", "Cf"):

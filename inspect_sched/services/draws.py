@@ -39,6 +39,7 @@ from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Plan, PlanFile
 from inspect_sched.store.snapshot import snapshot
 
+
 def check_seed(seed: str) -> str:
     """SPEC §1: 1–200 printable characters, no ``|``; used as exact UTF-8 bytes."""
     why = seed_problem(seed)

@@ -43,6 +43,7 @@ from sqlmodel import Session, SQLModel
 from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
 from inspect_sched.io.tabular import Cell, Table, read_table
+from inspect_sched.io.text import id_problem
 from inspect_sched.schema import uscc as uscc_mod
 from inspect_sched.schema import vocab
 from inspect_sched.store.db import ensure_schema, session_scope
@@ -96,6 +97,9 @@ _DATE_RES = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
 )
 _DATE_EXPECTED = "a date like 2026-12-01, 2026/12/1 or 2026年12月1日"
+# Columns where a line break or tab is part of the text (SPEC §9); anywhere else it is refused.
+FREE_TEXT = frozenset({"address", "reason", "result", "measures"})
+_BREAKS = ("\n", "\r", "\t")
 
 
 def _nfkc(value: str) -> str:
@@ -163,10 +167,26 @@ class _Row:
             value = value.isoformat()  # type: ignore[union-attr]
         if required and not value:
             self._bad(name, value, "required: this cell must not be empty")
+        elif name not in FREE_TEXT and any(b in value for b in _BREAKS):  # type: ignore[operator]
+            self._bad(name, value, "a line break or tab is not allowed in this column; put the text on one line")
         return value  # type: ignore[return-value]
 
     def key(self, name: str) -> str:
-        return _nfkc(self.text(name, required=True))
+        value = _nfkc(self.text(name, required=True))
+        why = id_problem(value) if value else None
+        if why:
+            self._bad(name, value, why)
+        return value
+
+    def ids(self, name: str) -> tuple[str, ...]:
+        """A ``;``-separated list of ids, each obeying the id rules (no spaces inside an id)."""
+        items = split_list(_nfkc(self.text(name)))
+        for item in items:
+            why = id_problem(item)
+            if why:
+                self._bad(name, item, why)
+                break
+        return items
 
     def uscc(self, name: str = "uscc") -> str:
         raw = self.text(name, required=True)
@@ -277,7 +297,7 @@ def _history(r: _Row) -> dict[str, Any]:
         "uscc": r.uscc(),
         "date": r.date("date", required=True),
         "kind": r.enum("kind", vocab.KIND, None),
-        "inspector_ids": r.list("inspector_ids"),
+        "inspector_ids": join_list(r.ids("inspector_ids")),
     }
 
 
@@ -287,7 +307,7 @@ def _result(r: _Row) -> dict[str, Any]:
         "date": r.date("date", required=True),
         "result": r.text("result", required=True),
         "measures": r.text("measures"),
-        "inspector_ids": split_list(_nfkc(r.text("inspector_ids"))),
+        "inspector_ids": r.ids("inspector_ids"),
     }
 
 
