@@ -108,7 +108,7 @@ def entries_since(session: Session, since: int, frame: set[str], ignore_draws: f
         if firms_of is not None:
             try:
                 body = json.loads(e.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 body = {}
             shared = len(firms_of(session, e, body if isinstance(body, dict) else {}) & frame)
             if shared:
@@ -168,7 +168,8 @@ def verify(session: Session) -> list[str]:
         if "draw_id" in body and body.get("draw_id") != e.draw_id:
             problems.append(f"{where}: body says draw {body.get('draw_id')!r}, the entry draw {e.draw_id!r}")
         if e.kind == "draw":
-            seen_draws.add(body.get("draw_id"))
+            if isinstance(body.get("draw_id"), int):
+                seen_draws.add(body["draw_id"])
             problems += _guarded(where, lambda e=e, body=body: _check_draw(session, e, body))
         elif e.kind in ENTRY_CHECKS:
             problems += _guarded(where, lambda e=e, body=body: ENTRY_CHECKS[e.kind](session, e, body))

@@ -24,7 +24,7 @@ def ledger_rows(engine: Engine) -> list[str]:
         for e in ledger.entries(session):
             try:
                 b = json.loads(e.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 b = None
             if not isinstance(b, dict):
                 out.append(f"#{e.sequence} {printable(e.kind)} (body unreadable) hash={e.hash[:16]}…")
@@ -50,7 +50,10 @@ def ledger_rows(engine: Engine) -> list[str]:
 def verify_ledger(engine: Engine, head: str | None = None) -> tuple[list[str], int]:
     """Problems of the chain (and, with ``head``, whether that published hash is still in it)."""
     with Session(engine) as session:
-        problems = ledger.verify(session)
+        try:
+            problems = ledger.verify(session)
+        except Exception as exc:  # noqa: BLE001 — a last guard: a finding, never a traceback (SPEC §9)
+            problems = [f"ledger: cannot be checked ({type(exc).__name__}: {str(exc)[:200]})"]
         entries = ledger.entries(session)
         if head is not None:
             problems += ledger.head_problems(entries, head)

@@ -190,12 +190,19 @@ def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str,
     return plan, spec, files
 
 
+def _created_at(body: str) -> str:
+    try:
+        value = json.loads(body).get("created_at")
+    except (ValueError, RecursionError, AttributeError):
+        return ""  # an unreadable entry counts as later: stale-safe
+    return value if isinstance(value, str) else ""
+
+
 def _plan_at(session: Session, plan: Plan) -> int:
     """Where in the ledger a plan was frozen; for a release-0.1 plan, from its time (conservatively)."""
     if plan.ledger_sequence is not None:
         return plan.ledger_sequence
-    earlier = [e.sequence for e in ledger.entries(session)
-               if (json.loads(e.body).get("created_at") or "") < plan.created_at]
+    earlier = [e.sequence for e in ledger.entries(session) if _created_at(e.body) < plan.created_at]
     return max(earlier, default=0) + 1
 
 
