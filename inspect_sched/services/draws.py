@@ -194,8 +194,8 @@ def _created_at(body: str) -> str:
     try:
         value = json.loads(body).get("created_at")
     except (ValueError, RecursionError, AttributeError):
-        return ""  # an unreadable entry counts as later: stale-safe
-    return value if isinstance(value, str) else ""
+        return "~"  # sorts after every timestamp: an unreadable entry counts as later (stale-safe)
+    return value if isinstance(value, str) else "~"
 
 
 def _plan_at(session: Session, plan: Plan) -> int:
