@@ -29,7 +29,7 @@ from inspect_sched.io.text import FORMULA_STARTS, csv_escape, csv_unescape
 from inspect_sched.services import draws as draws_service
 from inspect_sched.services.draws import build_spec, make_draw, make_plan
 from inspect_sched.store.db import get_engine
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Enterprise, LedgerEntry, Plan, PlanFile
+from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Enterprise, LedgerEntry, PlanFile
 
 SEED = "20261201093015482736"
 
