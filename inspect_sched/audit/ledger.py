@@ -126,11 +126,11 @@ ENTRY_CHECKS: dict[str, EntryCheck] = {}
 FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
 
 
-def _guarded(where: str, check: Callable[[], list[str]]) -> list[str]:
+def _guarded(where: str, check: Callable[..., list[str]], *args: Any) -> list[str]:
     # Whatever a tampered database holds (wrong types, nested JSON ...), verification answers
     # with a finding, never a traceback (SPEC §9).
     try:
-        return check()
+        return check(*args)
     except Exception as exc:  # noqa: BLE001
         return [f"{where}: cannot be checked ({type(exc).__name__}: {str(exc)[:200]}); the stored record is malformed"]
 
@@ -170,15 +170,15 @@ def verify(session: Session) -> list[str]:
         if e.kind == "draw":
             if isinstance(body.get("draw_id"), int):
                 seen_draws.add(body["draw_id"])
-            problems += _guarded(where, lambda e=e, body=body: _check_draw(session, e, body))
+            problems += _guarded(where, _check_draw, session, e, body)
         elif e.kind in ENTRY_CHECKS:
-            problems += _guarded(where, lambda e=e, body=body: ENTRY_CHECKS[e.kind](session, e, body))
+            problems += _guarded(where, ENTRY_CHECKS[e.kind], session, e, body)
     for d in session.exec(select(Draw).order_by(Draw.id)):
         if d.id not in seen_draws:
             problems.append(f"draw {d.id}: has no ledger entry (recorded outside the ledger)")
-    problems += _guarded("plans", lambda: _check_plans(session))
+    problems += _guarded("plans", _check_plans, session)
     for check in FINAL_CHECKS:
-        problems += _guarded("ledger", lambda check=check: check(session))
+        problems += _guarded("ledger", check, session)
     return problems
 
 
@@ -253,7 +253,8 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
             "changed": "stored {} was changed"}
     for name, problem in file_problems(manifest.get("files", {}), files):
         out.append(f"{where}: " + said[problem].format(name))
-    fmt = FORMATS.get(manifest.get("format"))
+    name = manifest.get("format")
+    fmt = FORMATS.get(name) if isinstance(name, str) else None
     if fmt is None:
         return [*out, f"{where}: stored manifest has unknown format {manifest.get('format')!r}"]
     plan = session.get(Plan, draw.plan_id)

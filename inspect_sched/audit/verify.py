@@ -135,7 +135,8 @@ def _verify(files: dict[str, bytes], report: VerifyReport) -> list[str]:
         return ["manifest.json: not valid JSON"]
     if not isinstance(manifest, dict):
         return ["manifest.json: not a JSON object"]
-    fmt = FORMATS.get(manifest.get("format")) if isinstance(manifest.get("format"), str) else None
+    name = manifest.get("format")
+    fmt = FORMATS.get(name) if isinstance(name, str) else None
     if fmt is None:
         return [f"manifest.json: format is {manifest.get('format')!r}, this tool verifies "
                 f"{', '.join(repr(f) for f in FORMATS)}"]

@@ -60,6 +60,7 @@ def plan_cmd(ctx: click.Context, period, policy_path, task, filters, departments
     from inspect_sched.services.draws import build_spec, make_plan
 
     state = ctx.find_object(AppState)
+    assert state is not None  # set by the root group
     spec = build_spec(period, policy_path, task, filters, departments)
     result = make_plan(state.engine(), spec)
     click.echo(f"plan {result.plan_id}: {spec.task}, period {spec.period.label}")

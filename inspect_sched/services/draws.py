@@ -208,13 +208,13 @@ def _plan_at(session: Session, plan: Plan) -> int:
 
 def _same_task_draws(session: Session, period: str, task: str) -> frozenset[int]:
     """Draws the frame of a new (period, task) draw ignores (store/snapshot): it would replace them."""
-    out = set()
+    out: set[int] = set()
     for d in session.exec(select(Draw).where(Draw.period == period)):
         try:
             same = clean_name(d.task, "task") == task
         except ValueError:
             same = d.task == task
-        if same:
+        if same and d.id is not None:
             out.add(d.id)
     return frozenset(out)
 
@@ -320,9 +320,9 @@ def make_draw(
                     )
                 plan_id = _store_plan(session, spec, frozen).id
             else:
-                plan = session.get(Plan, plan_id)
-                assert plan is not None
-                check_plan_usable(session, plan, frame)
+                locked = session.get(Plan, plan_id)
+                assert locked is not None
+                check_plan_usable(session, locked, frame)
             earlier = _live_draw(session, spec.period.label, spec.task)
             _check_redraw(earlier, reason, spec)
             created = _now()
