@@ -1,4 +1,4 @@
-"""`verify` answers any bundle, however malformed, with `verified` or a list of problems
+"""`verify` and `ledger verify` answer any bundle or database, however malformed, with `verified` or a list of problems
 (exit 1), never a traceback (SPEC §9). Hypothesis mutates a genuine bundle: manifest
 fields replaced by arbitrary JSON (nested, wrong types, unknown enumerations, 0000-01,
 huge strings), the manifest replaced by non-JSON bytes, and bundle files replaced by junk.
@@ -102,3 +102,57 @@ def test_verify_never_tracebacks(bundle: Path, tmp_path_factory: pytest.TempPath
 
 def test_the_unmutated_bundle_verifies(bundle: Path) -> None:
     assert verify_bundle_report(bundle).problems == []
+
+
+# ---------------------------------------------------------------------------- ledger verify
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database holding one draw, copied for each example."""
+    tmp = tmp_path_factory.mktemp("fuzz_ledger")
+    engine = get_engine(f"sqlite:///{tmp / 'db.sqlite'}")
+    init_db(engine)
+    small_pool(engine, firms=30)
+    draw(engine, tmp / "b")
+    engine.dispose()
+    return tmp / "db.sqlite"
+
+
+STORED = st.one_of(
+    st.tuples(st.just("body"), JSON.map(lambda v: json.dumps(v, allow_nan=True))),
+    st.tuples(st.just("body"), st.text(max_size=100)),
+    st.tuples(st.just("body"), st.fixed_dictionaries({"kind": st.sampled_from(["draw", "results", "amend", "x"]),
+                                                      "sequence": JSON, "draw_id": JSON, "period": JSON,
+                                                      "created_at": JSON}).map(json.dumps)),
+    st.tuples(st.just("manifest"), JSON.map(lambda v: json.dumps(v, allow_nan=True))),
+    st.tuples(st.just("assignments"), st.text(max_size=200)),
+    st.tuples(st.just("policy"), JSON.map(lambda v: json.dumps(v, allow_nan=True))),
+)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(change=STORED)
+def test_ledger_verify_and_list_never_traceback(recorded: Path, tmp_path_factory: pytest.TempPathFactory,
+                                                change: tuple[str, str]) -> None:
+    import sqlite3
+
+    db = tmp_path_factory.mktemp("l") / "db.sqlite"
+    shutil.copy(recorded, db)
+    kind, value = change
+    with sqlite3.connect(db) as con:
+        if kind == "body":
+            con.execute("UPDATE ledger SET body = ?", (value,))
+        elif kind == "manifest":
+            con.execute("UPDATE draw_file SET content = ? WHERE name = 'manifest.json'", (value.encode(),))
+        elif kind == "assignments":
+            con.execute("UPDATE draw_file SET content = ? WHERE name = 'assignments.csv'", (value.encode(),))
+        else:
+            con.execute("UPDATE plan SET policy_json = ?", (value,))
+    for args in (["ledger", "verify"], ["ledger", "list"], ["plan", "list"]):
+        r = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", *args])
+        assert r.exception is None or isinstance(r.exception, SystemExit), (change, args, r.exception)
+        assert "Traceback" not in r.output and r.exit_code in (0, 1)
+    if kind != "policy":  # a stored policy that resolves to the same one changes nothing
+        r = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "ledger", "verify"])
+        assert r.exit_code == 1  # every other change is a finding
