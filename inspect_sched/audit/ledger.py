@@ -9,8 +9,8 @@ records the draw, so an entry exists exactly when its draw does.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
@@ -72,7 +72,7 @@ def next_sequence(session: Session) -> int:
 
 # The firms a ledger entry changes the standing of (drawn, replaced, re-staffed ...), by kind.
 # A plan frozen before such an entry has stale exclusions if they share a firm (SPEC §7).
-# Other kinds register here (amendments: ``ENTRY_FIRMS["amend"] = ...``).
+# A new kind that touches firms adds its function here.
 EntryFirms = Callable[[Session, LedgerEntry, dict[str, Any]], set[str]]
 
 
@@ -80,7 +80,18 @@ def _draw_firms(session: Session, e: LedgerEntry, _body: dict[str, Any]) -> set[
     return set(session.exec(select(DrawFirm.uscc).where(DrawFirm.draw_id == e.draw_id)))
 
 
-ENTRY_FIRMS: dict[str, EntryFirms] = {"draw": _draw_firms}
+def _amend_firms(_session: Session, _e: LedgerEntry, body: dict[str, Any]) -> set[str]:
+    # An amendment's rows are [uscc, inspector_id, replacement, team]: the removed or
+    # re-staffed firm and the replacement both change standing (SPEC §7).
+    rows = body.get("rows")
+    out: set[str] = set()
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, list):
+            out.update(x for x in (r[:1] + r[2:3]) if isinstance(x, str) and x)
+    return out
+
+
+ENTRY_FIRMS: dict[str, EntryFirms] = {"draw": _draw_firms, "amend": _amend_firms}
 # Kinds that change nothing a plan froze but that its maker should hear about.
 WARN_KINDS: dict[str, str] = {"results": "results were imported"}
 
@@ -119,11 +130,10 @@ def entries_since(session: Session, since: int, frame: set[str], ignore_draws: f
     return Later(touching, warnings)
 
 
-# Checks per entry kind beyond the chain itself; results registers its own.
 EntryCheck = Callable[[Session, LedgerEntry, dict[str, Any]], list[str]]
-ENTRY_CHECKS: dict[str, EntryCheck] = {}
-# Whole-database checks run once after the chain (e.g. results written around the ledger).
-FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
+"""Checks one entry of its kind against the records it vouches for; returns the problems."""
+FinalCheck = Callable[[Session], list[str]]
+"""A whole-database check run once after the chain (e.g. results written around the ledger)."""
 
 
 def _guarded(where: str, check: Callable[..., list[str]], *args: Any) -> list[str]:
@@ -135,10 +145,21 @@ def _guarded(where: str, check: Callable[..., list[str]], *args: Any) -> list[st
         return [f"{where}: cannot be checked ({type(exc).__name__}: {str(exc)[:200]}); the stored record is malformed"]
 
 
-def verify(session: Session) -> list[str]:
-    """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
-    from inspect_sched.services import results  # noqa: F401  (registers the "results" entry check)
+@dataclass(frozen=True)
+class LedgerChecks:
+    """What ``verify`` checks beyond the chain and the draws, passed in by the layer that writes
+    those entries (``services.ledger_checks``): this module never imports upward for them.
 
+    Every kind found in the chain must have an entry check: a kind nobody checks is reported
+    rather than passed silently, so a forgotten check cannot make ``verify`` lie.
+    """
+
+    entries: Mapping[str, EntryCheck] = field(default_factory=dict)
+    final: tuple[FinalCheck, ...] = ()
+
+
+def verify(session: Session, checks: LedgerChecks) -> list[str]:
+    """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
     problems: list[str] = []
     prev = GENESIS_HASH
     seen_draws: set[object] = set()
@@ -171,13 +192,15 @@ def verify(session: Session) -> list[str]:
             if isinstance(body.get("draw_id"), int):
                 seen_draws.add(body["draw_id"])
             problems += _guarded(where, _check_draw, session, e, body)
-        elif e.kind in ENTRY_CHECKS:
-            problems += _guarded(where, ENTRY_CHECKS[e.kind], session, e, body)
+        elif e.kind in checks.entries:
+            problems += _guarded(where, checks.entries[e.kind], session, e, body)
+        else:
+            problems.append(f"{where}: kind {e.kind!r} has no check (written by a newer inspect-sched?)")
     for d in session.exec(select(Draw).order_by(Draw.id)):
         if d.id not in seen_draws:
             problems.append(f"draw {d.id}: has no ledger entry (recorded outside the ledger)")
     problems += _guarded("plans", _check_plans, session)
-    for check in FINAL_CHECKS:
+    for check in checks.final:
         problems += _guarded("ledger", check, session)
     return problems
 
@@ -224,9 +247,9 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     if draw is None:
         return [f"{where}: the draw is missing from the database (deleted?)"]
     out = []
-    for field in ("period", "task", "seed", "redraw_of", "sequence", "created_at"):
-        if getattr(draw, field) != body.get(field):
-            out.append(f"{where}: stored draw's {field} is {getattr(draw, field)!r}, ledger says {body.get(field)!r}")
+    for attr in ("period", "task", "seed", "redraw_of", "sequence", "created_at"):
+        if getattr(draw, attr) != body.get(attr):
+            out.append(f"{where}: stored draw's {attr} is {getattr(draw, attr)!r}, ledger says {body.get(attr)!r}")
     if (draw.redraw_reason or None) != body.get("redraw_reason"):
         out.append(f"{where}: stored draw's redraw reason is {draw.redraw_reason!r}, "
                    f"ledger says {body.get('redraw_reason')!r}")
@@ -285,5 +308,5 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     return out
 
 
-__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "FINAL_CHECKS",
+__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "LedgerChecks", "EntryCheck", "FinalCheck",
            "ENTRY_FIRMS", "WARN_KINDS", "entries_since", "next_sequence", "head_problems"]

@@ -41,23 +41,14 @@ def ledger_rows(engine: Engine) -> list[str]:
                     f"{p.get('task', '')} seed={p.get('seed', '')}{mark}{sup} manifest={manifest}… "
                     f"hash={e.hash[:16]}…"
                 )
+            elif e.kind == "amend":
+                what = printable(_amend_text(b.get("action", ""), b.get("rows", [])))
+                out.append(f"#{e.sequence} {p.get('created_at', '')} amend draw {e.draw_id} "
+                           f"#{p.get('amendment')} {what} reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
             else:
                 out.append(f"#{e.sequence} {p.get('created_at', '')} {printable(e.kind)} draw {e.draw_id} "
                            f"hash={e.hash[:16]}…")
         return out
-
-
-def verify_ledger(engine: Engine, head: str | None = None) -> tuple[list[str], int]:
-    """Problems of the chain (and, with ``head``, whether that published hash is still in it)."""
-    with Session(engine) as session:
-        try:
-            problems = ledger.verify(session)
-        except Exception as exc:  # noqa: BLE001 — a last guard: a finding, never a traceback (SPEC §9)
-            problems = [f"ledger: cannot be checked ({type(exc).__name__}: {str(exc)[:200]})"]
-        entries = ledger.entries(session)
-        if head is not None:
-            problems += ledger.head_problems(entries, head)
-        return problems, len(entries)
 
 
 def ledger_head(engine: Engine) -> tuple[int, str]:
@@ -67,3 +58,12 @@ def ledger_head(engine: Engine) -> tuple[int, str]:
     if not entries:
         raise NotFoundError("the ledger is empty: no draw has been made yet")
     return entries[-1].sequence, entries[-1].hash
+
+
+def _amend_text(action: str, rows: list[list[str]]) -> str:
+    cells = [(list(r) + ["", "", "", ""])[:4] for r in rows if isinstance(r, list)]
+    if action == "replace-firm":
+        return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
+    who = cells[0][1] if cells else ""
+    return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
+

@@ -17,6 +17,7 @@ from typing import Any
 
 from inspect_sched.audit.bundle import (
     ASSIGNMENT_COLUMNS,
+    FORMAT_V2,
     FORMATS,
     BundleFormat,
     chain_hash,
@@ -135,16 +136,43 @@ def _verify(files: dict[str, bytes], report: VerifyReport) -> list[str]:
         return ["manifest.json: not valid JSON"]
     if not isinstance(manifest, dict):
         return ["manifest.json: not a JSON object"]
+    report.commitment = str(manifest.get("plan_commitment", ""))[:64]
+    block = manifest.get("ledger", {})
+    report.ledger_hash = str(block.get("hash", ""))[:64] if isinstance(block, dict) else ""
+    if manifest.get("format") == FORMAT_V2 and "amendments" in manifest:
+        return _verify_amended(files, manifest)
+    return _verify_drawn(files, manifest)
+
+
+def _verify_amended(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
+    """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
+    from inspect_sched.audit.amendments import AMENDMENT_FILES, drawn_manifest, verify_amendments
+
+    try:
+        drawn = drawn_manifest(manifest)
+    except Exception:  # noqa: BLE001
+        return ["manifest.json: malformed amendments block"]
+    drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
+    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    problems = _verify_drawn(drawn_files, drawn)
+    if problems:
+        return problems
+    try:
+        return verify_amendments(files, manifest)
+    except Exception as exc:  # noqa: BLE001 — any malformed input is a finding, never a traceback
+        return [f"cannot re-derive the amendments: {type(exc).__name__}: {exc}"]
+
+
+def _verify_drawn(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
+    """A bundle as drawn, read by the reader of its ``format`` (bundle.FORMATS)."""
     name = manifest.get("format")
     fmt = FORMATS.get(name) if isinstance(name, str) else None
     if fmt is None:
         return [f"manifest.json: format is {manifest.get('format')!r}, this tool verifies "
                 f"{', '.join(repr(f) for f in FORMATS)}"]
-    report.commitment = str(manifest.get("plan_commitment", ""))[:64]
     block = manifest.get("ledger", {})
     if not isinstance(block, dict):
         return ["manifest.json: 'ledger' is not an object"]
-    report.ledger_hash = str(block.get("hash", ""))[:64]
     problems: list[str] = []
     said = {"missing": "listed in the manifest but missing",
             "unlisted": "not listed in the manifest (added afterwards?)",

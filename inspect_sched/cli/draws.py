@@ -242,7 +242,7 @@ def ledger_verify_cmd(state: AppState, head: str | None) -> None:
       inspect-sched ledger verify
       inspect-sched ledger verify --head 3f9c0d…  (the hash published after the last draw)
     """
-    from inspect_sched.audit.ledger_view import verify_ledger
+    from inspect_sched.services.ledger import verify_ledger
 
     problems, count = verify_ledger(state.engine(), head)
     if problems:
