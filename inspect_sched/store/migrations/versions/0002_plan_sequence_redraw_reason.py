@@ -1,7 +1,7 @@
 """Plans remember the ledger position they were frozen at; redraws carry a reason.
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003 (issue 11's amendments landed on main first; re-chained so there is one head)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
