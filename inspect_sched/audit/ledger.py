@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit.bundle import (
     FORMATS,
@@ -66,7 +66,7 @@ def entries(session: Session) -> list[LedgerEntry]:
 
 def next_sequence(session: Session) -> int:
     """The sequence the next entry would get (no lock: a plan remembers where it was frozen)."""
-    last = session.exec(select(LedgerEntry.sequence).order_by(LedgerEntry.sequence.desc()).limit(1)).first()
+    last = session.exec(select(LedgerEntry.sequence).order_by(col(LedgerEntry.sequence).desc()).limit(1)).first()
     return 1 if last is None else last + 1
 
 
@@ -111,7 +111,7 @@ def entries_since(session: Session, since: int, frame: set[str], ignore_draws: f
     """
     touching: list[tuple[int, str, int]] = []
     warnings: list[str] = []
-    rows = session.exec(select(LedgerEntry).where(LedgerEntry.sequence >= since).order_by(LedgerEntry.sequence))
+    rows = session.exec(select(LedgerEntry).where(col(LedgerEntry.sequence) >= since).order_by(col(LedgerEntry.sequence)))
     for e in rows:
         if e.draw_id is not None and e.draw_id in ignore_draws:
             continue
@@ -219,7 +219,7 @@ def head_problems(chain: list[LedgerEntry], published: str) -> list[str]:
 def _check_plans(session: Session) -> list[str]:
     """Each stored plan's frozen files and settings still give the commitment it published."""
     out = []
-    for plan in session.exec(select(Plan).order_by(Plan.id)):
+    for plan in session.exec(select(Plan).order_by(col(Plan.id))):
         where = f"plan {plan.id}"
         try:
             spec = DrawSpec(
@@ -276,8 +276,8 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
             "changed": "stored {} was changed"}
     for name, problem in file_problems(manifest.get("files", {}), files):
         out.append(f"{where}: " + said[problem].format(name))
-    name = manifest.get("format")
-    fmt = FORMATS.get(name) if isinstance(name, str) else None
+    fmt_name = manifest.get("format")
+    fmt = FORMATS.get(fmt_name) if isinstance(fmt_name, str) else None
     if fmt is None:
         return [*out, f"{where}: stored manifest has unknown format {manifest.get('format')!r}"]
     plan = session.get(Plan, draw.plan_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +162,7 @@ class Inputs:
         )
 
 
-def _read_table(path: str, text: str, rec: type, names: list[str], kinds: list[str], unescape: bool) -> list:
+def _read_table(path: str, text: str, rec: type, names: list[str], kinds: Sequence[str], unescape: bool) -> list:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header != names:

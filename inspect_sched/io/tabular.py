@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,7 +169,12 @@ def read_table(path: str | Path, columns: Mapping[str, Sequence[str]]) -> Table:
     return table
 
 
-def _check_text(path: str, row: int, cells: Sequence[Cell], where) -> None:  # type: ignore[no-untyped-def]
+def _cell_name(row: int) -> Callable[[int], str]:
+    """Column index -> Excel cell name (``B3``) in ``row``."""
+    return lambda i: f"{column_letter(i)}{row}"
+
+
+def _check_text(path: str, row: int, cells: Sequence[Cell], where: Callable[[int], str]) -> None:
     """SPEC §9: no control or format character in any cell of any file (line breaks and tabs
     aside, which the importer allows in free-text columns only). An ESC in a firm name would
     reach terminals and workbooks; a zero-width space makes two equal-looking names differ."""
@@ -433,7 +438,7 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
                         number, f"{column_letter(i)}{number}", c[:40],
                         f"cell has {len(c):,} characters, at most {MAX_CELL:,} allowed",
                     )], message="a cell is too long; nothing was imported.")
-            _check_text(path, number, cells, lambda i, n=number: f"{column_letter(i)}{n}")
+            _check_text(path, number, cells, _cell_name(number))
             yield number, cells
     except InputFileError:
         raise

@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -62,7 +63,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     return _pin_zip(raw.getvalue())
 
 
-def _append(ws, values: list[object]) -> None:  # type: ignore[no-untyped-def]
+def _append(ws: Any, values: list[object]) -> None:
     """Append a row with every text cell typed as text (SPEC §9).
 
     openpyxl turns a string beginning with ``=`` into a live formula: a firm named

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
@@ -221,7 +221,7 @@ def _same_task_draws(session: Session, period: str, task: str) -> frozenset[int]
 
 def check_plan_usable(session: Session, plan: Plan, frame: set[str]) -> list[str]:
     """Refuse a used or stale plan (SPEC §7); return warnings for later results imports."""
-    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(Draw.id)).first()
+    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(col(Draw.id))).first()
     if used is not None:
         raise DrawError(f"plan {plan.id} was already used by draw {used}; a plan is used once. "
                         f"Make a new plan: inspect-sched plan --period {plan.period}")
@@ -239,7 +239,7 @@ def check_plan_usable(session: Session, plan: Plan, frame: set[str]) -> list[str
 
 def _live_draw(session: Session, period: str, task: str) -> Draw | None:
     """The draw a new one for (period, task) would replace; tasks compared NFKC-normalised."""
-    for d in session.exec(select(Draw).where(Draw.period == period, Draw.superseded_by.is_(None)).order_by(Draw.id)):
+    for d in session.exec(select(Draw).where(Draw.period == period, col(Draw.superseded_by).is_(None)).order_by(col(Draw.id))):
         try:
             same = clean_name(d.task, "task") == task
         except ValueError:
@@ -378,12 +378,13 @@ class PlanInfo:
 
 
 def _plan_info(session: Session, plan: Plan, with_files: bool) -> PlanInfo:
-    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(Draw.id)).first()
+    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(col(Draw.id))).first()
     files = []
     if with_files:
         files = [(f.name, sha256_hex(f.content))
-                 for f in session.exec(select(PlanFile).where(PlanFile.plan_id == plan.id).order_by(PlanFile.name))]
+                 for f in session.exec(select(PlanFile).where(PlanFile.plan_id == plan.id).order_by(col(PlanFile.name)))]
     filters = "; ".join(f"{k}={','.join(v)}" for k, v in sorted(json.loads(plan.filters_json).items()))
+    assert plan.id is not None
     return PlanInfo(plan.id, plan.period, plan.task, filters, ",".join(json.loads(plan.departments_json)),
                     plan.created_at, plan.commitment, used, files)
 
@@ -391,7 +392,7 @@ def _plan_info(session: Session, plan: Plan, with_files: bool) -> PlanInfo:
 def list_plans(engine: Engine) -> list[PlanInfo]:
     """Every stored plan, oldest first (``plan list``)."""
     with Session(engine) as session:
-        return [_plan_info(session, p, False) for p in session.exec(select(Plan).order_by(Plan.id))]
+        return [_plan_info(session, p, False) for p in session.exec(select(Plan).order_by(col(Plan.id)))]
 
 
 def show_plan(engine: Engine, plan_id: int) -> PlanInfo:

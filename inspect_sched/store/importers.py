@@ -179,7 +179,7 @@ class _Row:
             value = value.isoformat()  # type: ignore[union-attr]
         if required and not value:
             self._bad(name, value, "required: this cell must not be empty")
-        elif name not in FREE_TEXT and any(b in value for b in _BREAKS):  # type: ignore[operator]
+        elif name not in FREE_TEXT and any(b in value for b in _BREAKS):
             self._bad(name, value, "a line break or tab is not allowed in this column; put the text on one line")
         return value  # type: ignore[return-value]
 
