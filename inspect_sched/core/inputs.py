@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
+from inspect_sched.io.text import csv_escape, csv_unescape
 from inspect_sched.schema.entities import (
     CONFLICT,
     ENTERPRISE,
@@ -107,8 +108,12 @@ class Inputs:
             "history": self.history,
         }
 
-    def to_csv_files(self) -> dict[str, bytes]:
-        """``{"inputs/enterprises.csv": bytes, ...}`` in canonical form."""
+    def to_csv_files(self, escape: bool = True) -> dict[str, bytes]:
+        """``{"inputs/enterprises.csv": bytes, ...}`` in canonical form.
+
+        ``escape`` (bundle format draw-v2 on) writes formula-like cells with a leading ``'``
+        (SPEC §9); draw-v1 bundles were written without it.
+        """
         out = {}
         for name, rows in self.sorted().tables().items():
             cls = TABLES[name]
@@ -116,13 +121,17 @@ class Inputs:
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([f.name for f in fields(cls)])
             for r in rows:
-                w.writerow([_cell(v) for v in astuple(r)])
+                cells = [_cell(v) for v in astuple(r)]
+                w.writerow([csv_escape(c) for c in cells] if escape else cells)
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out
 
     @classmethod
-    def from_csv_files(cls, files: dict[str, bytes]) -> Inputs:
-        """Read canonical CSV back; raise ``VerificationError`` naming a malformed file."""
+    def from_csv_files(cls, files: dict[str, bytes], unescape: bool = True) -> Inputs:
+        """Read canonical CSV back; raise ``VerificationError`` naming a malformed file.
+
+        ``unescape`` undoes ``to_csv_files(escape=True)``; False reads draw-v1 files as they are.
+        """
         tables: dict[str, list] = {}
         for name, rec in TABLES.items():
             path = f"inputs/{name}.csv"
@@ -134,19 +143,10 @@ class Inputs:
                 text = files[path].decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise VerificationError([f"{path}: not UTF-8 text (byte {exc.start} was changed?)"]) from None
-            reader = csv.reader(io.StringIO(text))
-            header = next(reader, None)
-            if header != names:
-                raise VerificationError([f"{path}: header is {header}, expected {names}"])
-            rows = []
-            for lineno, row in enumerate(reader, start=2):
-                if len(row) != len(names):
-                    raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
-                try:
-                    rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
-                except ValueError as exc:
-                    raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
-            tables[name] = rows
+            try:
+                tables[name] = _read_table(path, text, rec, names, kinds, unescape)
+            except csv.Error as exc:
+                raise VerificationError([f"{path}: not valid CSV ({exc})"]) from None
         for name, key in (("enterprises", "uscc"), ("inspectors", "inspector_id")):
             seen: set[str] = set()
             for r in tables[name]:
@@ -160,3 +160,21 @@ class Inputs:
             conflicts=tables["conflicts"],
             history=tables["history"],
         )
+
+
+def _read_table(path: str, text: str, rec: type, names: list[str], kinds: Sequence[str], unescape: bool) -> list:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != names:
+        raise VerificationError([f"{path}: header is {str(header)[:200]}, expected {names}"])
+    rows = []
+    for lineno, row in enumerate(reader, start=2):
+        if unescape:
+            row = [csv_unescape(c) for c in row]
+        if len(row) != len(names):
+            raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
+        try:
+            rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
+        except ValueError as exc:
+            raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
+    return rows
