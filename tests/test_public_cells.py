@@ -1,0 +1,110 @@
+"""Every cell of the public sheet (一公开) comes from the one source SPEC §6 allows for it.
+
+The leak test in test_results_publish.py looks for words that must not appear; this one
+looks at each cell and says what it must be, so that anything added to a cell (the stratum
+in 抽查任务, a grade in 抽查对象名称, an internal id in 检查人员) fails. CSV, XLSX and HTML
+are all checked, on both backends, through the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from helpers import cli_ok, drawn_firms, results_csv, small_pool, today_cn
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from inspect_sched.outputs.publish import PUBLIC_COLUMNS
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Enterprise, Inspector
+
+TASK = "日常双随机抽查"
+
+
+class _Table(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("tr",):
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _table(rows: list[list[str]]) -> list[dict[str, str]]:
+    """The rows under the header row (the one that starts with 序号), as dicts."""
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
+    header = rows[at]
+    assert header == PUBLIC_COLUMNS
+    return [dict(zip(header, r, strict=True)) for r in rows[at + 1:] if r]
+
+
+def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Path) -> None:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736",
+                 "--out", str(tmp_path / "bundle"))
+    assert out.startswith("draw 1 ")
+    firms = drawn_firms(engine, 1)
+    # Varied results: another team for one firm, measures for some, a free-text result.
+    rows = []
+    for k, f in enumerate(firms):
+        rows.append({"uscc": f.uscc, "date": today_cn(), "result": ["未发现问题", "责令改正", "其他：整改中"][k % 3],
+                     "measures": "下达责令改正违法行为决定书" if k % 3 == 1 else "",
+                     "inspector_ids": "ZZ4302000004;ZZ4302000003" if k == 0 else ""})
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    pub = tmp_path / "pub"
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv,xlsx,html")
+
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text("utf-8"))
+    with Session(engine) as s:
+        names = {e.uscc: e.name for e in s.exec(select(Enterprise))}
+        people = {i.inspector_id: i.name for i in s.exec(select(Inspector))}
+    by_uscc = {r["uscc"]: r for r in rows}
+    team = {f.uscc: (by_uscc[f.uscc]["inspector_ids"] or f.inspector_ids) for f in firms}
+
+    def expected(n: int, uscc: str) -> dict[str, str]:
+        r = by_uscc[uscc]
+        ids = sorted(team[uscc].split(";"))
+        return {
+            "序号": str(n),
+            "抽查任务": TASK,  # exactly the task name: no stratum, no mode
+            "抽查事项": "、".join(manifest["policy"]["items"]),
+            "抽查对象名称": names[uscc],
+            "统一社会信用代码": uscc,
+            "检查日期": r["date"],
+            "检查人员（姓名、执法证号）": "、".join(f"{people[i]}（{i}）" for i in ids),
+            "检查结果": r["result"],
+            "处理措施": r["measures"],
+        }
+
+    want = [expected(n, u) for n, u in enumerate(sorted(by_uscc), start=1)]
+    assert manifest["task"] == TASK and len(want) == len(firms) > 3
+
+    raw = (pub / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    from_csv = _table(list(csv.reader(io.StringIO(raw))))
+    ws = load_workbook(pub / "public-draw-1.xlsx").active
+    from_xlsx = _table([["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)])
+    parser = _Table()
+    parser.feed((pub / "public-draw-1.html").read_text("utf-8"))
+    from_html = _table(parser.rows)
+    for fmt, got in (("csv", from_csv), ("xlsx", from_xlsx), ("html", from_html)):
+        for w, g in zip(want, got, strict=True):
+            assert set(g) == set(w), (fmt, "a column without a rule here: add its allowed source")
+            assert g == w, (fmt, w["统一社会信用代码"])
