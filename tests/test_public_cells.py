@@ -9,11 +9,13 @@ are all checked, on both backends, through the CLI.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from helpers import cli_ok, drawn_firms, results_csv, small_pool, today_cn
 from openpyxl import load_workbook
 from sqlmodel import Session, select
@@ -108,3 +110,67 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
         for w, g in zip(want, got, strict=True):
             assert set(g) == set(w), (fmt, "a column without a rule here: add its allowed source")
             assert g == w, (fmt, w["统一社会信用代码"])
+
+
+def _drawn(db_url: str, tmp_path: Path) -> list:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
+    return drawn_firms(engine, 1)
+
+
+def test_refusal_names_the_first_five_missing_firms(db_url: str, tmp_path: Path) -> None:
+    """Without --allow-partial, publish names what is missing: the first five codes, then "…"."""
+    from click.testing import CliRunner
+
+    from inspect_sched.cli import cli
+    from inspect_sched.errors import InspectSchedError
+    from inspect_sched.outputs.publish import build_sheet
+
+    firms = _drawn(db_url, tmp_path)
+    codes = [f.uscc for f in firms]  # sorted by code
+    assert len(codes) > 7
+
+    def refusal() -> str:
+        r = CliRunner().invoke(cli, ["--db", db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p")])
+        assert r.exit_code == 1, r.output
+        return r.output
+
+    out = refusal()
+    assert f"results are recorded for 0 of {len(codes)} drawn firms (missing: {', '.join(codes[:5])} …)" in out
+    assert codes[5] not in out
+    # The library refuses too unless asked for a partial sheet.
+    with Session(get_engine(db_url)) as s, pytest.raises(InspectSchedError, match="--allow-partial"):
+        build_sheet(s, 1)
+    done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
+            for u in codes[:-2]]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
+    out = refusal()
+    assert f"(missing: {codes[-2]}, {codes[-1]}). Import them" in out and "…" not in out
+
+
+def test_an_inspector_in_no_pool_is_shown_by_id(db_url: str, tmp_path: Path) -> None:
+    """A result's inspector who is neither in the draw's frozen pool nor in today's pool (added
+    after the draw, then removed) still appears on the sheet, by the id alone."""
+    from sqlalchemy import delete
+
+    firms = _drawn(db_url, tmp_path)
+    engine = get_engine(db_url)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="ZZ43029999", name="新调入人员", unit="支队", district="攸县",
+                        cert_valid_until=dt.date(2030, 12, 31)))
+        s.commit()
+    first = firms[0]
+    other = sorted(first.inspector_ids.split(";"))[0]
+    rows = [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题", "measures": "",
+             "inspector_ids": f"ZZ43029999;{other}" if f is first else ""} for f in firms]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    with Session(engine) as s:
+        s.exec(delete(Inspector).where(Inspector.inspector_id == "ZZ43029999"))
+        s.commit()
+        names = {i.inspector_id: i.name for i in s.exec(select(Inspector))}
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv")
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    table = _table(list(csv.reader(io.StringIO(raw))))
+    cell = next(r for r in table if r["统一社会信用代码"] == first.uscc)["检查人员（姓名、执法证号）"]
+    assert cell in (f"{names[other]}（{other}）、ZZ43029999", f"ZZ43029999、{names[other]}（{other}）")
