@@ -140,11 +140,21 @@ def test_refusal_names_the_first_five_missing_firms(db_url: str, tmp_path: Path)
     assert f"results are recorded for 0 of {len(codes)} drawn firms (missing: {', '.join(codes[:5])} …)" in out
     assert codes[5] not in out
     # The library refuses too unless asked for a partial sheet.
-    with Session(get_engine(db_url)) as s, pytest.raises(InspectSchedError, match="--allow-partial"):
+    with Session(get_engine(db_url)) as s, pytest.raises(InspectSchedError, match=r"with --allow-partial$"):
         build_sheet(s, 1)
-    done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
-            for u in codes[:-2]]
-    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
+
+    def record(upto: int) -> None:
+        done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
+                for u in codes[:upto]]
+        cli_ok(db_url, "results", "import", str(results_csv(tmp_path / f"r{upto}.csv", done)), "--draw", "1")
+
+    record(len(codes) - 6)  # six missing: five shown, then "…"
+    out = refusal()
+    assert f"recorded for {len(codes) - 6} of {len(codes)} drawn firms (missing: {', '.join(codes[-6:-1])} …)" in out
+    record(len(codes) - 5)  # exactly five missing: all shown, nothing more
+    out = refusal()
+    assert f"(missing: {', '.join(codes[-5:])}). Import them" in out and "…" not in out
+    record(len(codes) - 2)
     out = refusal()
     assert f"(missing: {codes[-2]}, {codes[-1]}). Import them" in out and "…" not in out
 
