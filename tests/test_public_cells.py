@@ -102,6 +102,11 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
     raw = (pub / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
     from_csv = _table(list(csv.reader(io.StringIO(raw))))
     ws = load_workbook(pub / "public-draw-1.xlsx").active
+    preamble = [str(row[0]) for row in ws.iter_rows(values_only=True) if row[0] is not None]
+    preamble = preamble[:preamble.index("序号")]
+    # Header facts, each a whole line from its source (the draw record), nothing appended.
+    assert "是否重新抽取：否" in preamble and f"抽查任务：{TASK}" in preamble
+    assert "随机种子：20261201093015482736" in preamble
     from_xlsx = _table([["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)])
     parser = _Table()
     parser.feed((pub / "public-draw-1.html").read_text("utf-8"))
