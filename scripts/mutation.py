@@ -174,8 +174,8 @@ def report(path: Path, goal: float, with_diffs: bool) -> bool:
         "Produced by `scripts/mutation.py` (mutmut 3, config in pyproject.toml `[tool.mutmut]`).",
         "",
         f"- mutants: {len(statuses)}",
-        f"- killed: {counts['killed']} (+ {counts['timeout']} by timeout, + {counts['killed elsewhere']} only by "
-        "PostgreSQL variants, listed in tests/mutation-equivalents.toml)",
+        f"- killed: {counts['killed']} (+ {counts['timeout']} by timeout, + {counts['killed elsewhere']} outside the run: "
+        "by PostgreSQL variants or by tests added after it, listed in tests/mutation-equivalents.toml)",
         f"- survived: {counts['survived']}",
         f"- equivalent (explained in tests/mutation-equivalents.toml): {counts['equivalent']}",
         f"- not covered by the selected tests: {counts['no tests']}",

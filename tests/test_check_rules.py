@@ -48,6 +48,7 @@ def check(teams: dict[str, tuple[str, ...]], rules: Rules = RULES, objective_del
         ({"F1": None}, ["assignment: no team for F1"]),
         ({"F1": None, "F2": None}, ["assignment: no team for F1, F2"]),
         ({"F7": ("E1", "M1")}, ["assignment: team for a firm that was not drawn: F7"]),
+        ({"F7": ("E1", "M1"), "F8": ("E2", "M2")}, ["assignment: team for a firm that was not drawn: F7, F8"]),
         ({"F1": None, "F7": ("E1", "M1")},
          ["assignment: no team for F1", "assignment: team for a firm that was not drawn: F7"]),
         ({"F1": ("M1", "E1")}, ["F1: team ['M1', 'E1'] is not sorted by inspector id"]),
@@ -55,6 +56,8 @@ def check(teams: dict[str, tuple[str, ...]], rules: Rules = RULES, objective_del
         ({"F1": ("E1", "M1", "M2")}, ["F1: team has 3 inspectors, rules ask for 2"]),
         ({"F1": ("E1", "X9")}, ["F1: inspector X9 is not in the inspector list",
                                 "F1: no team member from department 市场监管"]),
+        ({"F1": ("A0", "M1")}, ["F1: inspector A0 is not in the inspector list",  # the rest of the team still counts
+                                "F1: no team member from department 生态环境"]),
         ({"F1": ("E9", "M1")}, ["F1: inspector E9 is not eligible (same_district)"]),
         ({"F1": ("M1", "M2")}, ["F1: no team member from department 生态环境"]),
         ({"F2": ("E1", "M2")}, ["F2: tag 辐射 needs specialty 辐射, no team member has it"]),
