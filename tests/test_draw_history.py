@@ -31,25 +31,40 @@ def credits(url: str) -> dict[str, str]:
 
 
 def test_superseded_draw_stops_counting_as_inspections(db_url: str, tmp_path: Path) -> None:
-    """Draw 2026-11, redraw 2026-11, draw 2026-12: only the redraw's firms are recent in December."""
+    """Draw 2026-11, draw 2026-10, redraw 2026-11, draw 2026-12: the first November draw
+    never counts, neither for its own redraw nor for December; October's draw always does."""
     engine = get_engine(db_url)
     small_pool(engine)
     first = draw(engine, tmp_path / "nov-a", seed="11111111111111111111", period="2026-11")
+    october = draw(engine, tmp_path / "oct", seed="99999999999999999999", period="2026-10")
     second = draw(engine, tmp_path / "nov-b", seed="22222222222222222222", period="2026-11")
     with Session(engine) as s:
         assert s.get(Draw, first.draw_id).superseded_by == second.draw_id
-    dropped = {f.uscc for f in drawn_firms(engine, first.draw_id)} - {f.uscc for f in drawn_firms(engine, second.draw_id)}
+    firms_a = {f.uscc for f in drawn_firms(engine, first.draw_id)}
+    firms_oct = {f.uscc for f in drawn_firms(engine, october.draw_id)}
     kept = {f.uscc for f in drawn_firms(engine, second.draw_id)}
+    grade = credits(db_url)
+    counted = {u: "annual_cap" if grade[u] == "green" else "recently_inspected" for u in firms_oct}
+    # The redraw is framed as if the first November draw had not been made; October (31 days
+    # before) still counts, whatever order the draws are read in.
+    redraw = frame_reasons(tmp_path / "nov-b")
+    assert {u: redraw[u] for u in firms_a - firms_oct} == {u: "" for u in firms_a - firms_oct}
+    assert {u: redraw[u] for u in firms_oct} == counted
+    dropped = firms_a - kept - firms_oct
     assert dropped, "the two November draws must differ for this test to mean anything"
     draw(engine, tmp_path / "dec", seed="33333333333333333333", period="2026-12")
     december = frame_reasons(tmp_path / "dec")
-    grade = credits(db_url)
     # Superseded and never visited: not an inspection, so nothing excludes these firms.
     assert {u: december[u] for u in dropped} == {u: "" for u in dropped}
-    # The redraw's firms were inspected on 2026-11-01, 30 days before: capped (green, cap 1) or recent.
-    assert {u: december[u] for u in kept} == {
-        u: "annual_cap" if grade[u] == "green" else "recently_inspected" for u in kept
+    # The redraw's firms were inspected on 2026-11-01 (30 days before), October's on 2026-10-01
+    # (61 days): capped (green, cap 1) or recent.
+    assert {u: december[u] for u in kept | firms_oct} == {
+        u: "annual_cap" if grade[u] == "green" else "recently_inspected" for u in kept | firms_oct
     }
+    # The bundle's frozen history says where each implied inspection comes from.
+    with (tmp_path / "dec" / "inputs" / "history.csv").open(encoding="utf-8", newline="") as f:
+        sources = {(r["uscc"], r["source"]) for r in csv.DictReader(f)}
+    assert sources == {(u, f"draw:{second.draw_id}") for u in kept} | {(u, f"draw:{october.draw_id}") for u in firms_oct}
 
 
 def test_drawn_firm_with_a_result_counts_once(db_url: str, tmp_path: Path) -> None:

@@ -98,3 +98,14 @@ def test_seventeenth_character_is_weighted():
     assert codes
     for c in codes:
         assert uscc.check_char(c[:17]) == spec_check(c[:17]) == c[17]
+
+
+def test_check_character_needs_exactly_seventeen_characters():
+    for prefix in ("9143020", "91430200MA4L2B3C12"):
+        with pytest.raises(ValueError):
+            uscc.make(prefix)
+
+
+def test_bad_characters_are_all_named_with_the_whole_alphabet():
+    assert uscc.problem("91512081IA62KO260E") == (
+        "contains 'IO'; allowed are 0-9 and ABCDEFGHJKLMNPQRTUWXY (no I, O, S, V, Z)")
