@@ -15,7 +15,6 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from helpers import cli_ok, drawn_firms, results_csv, small_pool, today_cn
 from openpyxl import load_workbook
 from sqlmodel import Session, select
@@ -60,8 +59,10 @@ def _table(rows: list[list[str]]) -> list[dict[str, str]]:
 def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Path) -> None:
     engine = get_engine(db_url)
     small_pool(engine)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('authority = "株洲市生态环境局"\n', "utf-8")
     out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736",
-                 "--out", str(tmp_path / "bundle"))
+                 "--policy", str(policy), "--out", str(tmp_path / "bundle"))
     assert out.startswith("draw 1 ")
     firms = drawn_firms(engine, 1)
     # Varied results: another team for one firm, measures for some, a free-text result.
@@ -87,6 +88,7 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
         return {
             "序号": str(n),
             "抽查任务": TASK,  # exactly the task name: no stratum, no mode
+            "检查实施机关": "株洲市生态环境局",  # the draw's own policy, nothing added
             "抽查事项": "、".join(manifest["policy"]["items"]),
             "抽查对象名称": names[uscc],
             "统一社会信用代码": uscc,
@@ -107,7 +109,10 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
     # Header facts, each a whole line from its source (the draw record), nothing appended.
     assert "是否重新抽取：否" in preamble and f"抽查任务：{TASK}" in preamble
     assert "随机种子：20261201093015482736" in preamble
-    from_xlsx = _table([["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)])
+    def text(v: object) -> str:  # a typed date cell reads as the date it holds
+        return "" if v is None else v.date().isoformat() if isinstance(v, dt.datetime) else str(v)
+
+    from_xlsx = _table([[text(v) for v in row] for row in ws.iter_rows(values_only=True)])
     parser = _Table()
     parser.feed((pub / "public-draw-1.html").read_text("utf-8"))
     from_html = _table(parser.rows)
@@ -124,44 +129,29 @@ def _drawn(db_url: str, tmp_path: Path) -> list:
     return drawn_firms(engine, 1)
 
 
-def test_refusal_names_the_first_five_missing_firms(db_url: str, tmp_path: Path) -> None:
-    """Without --allow-partial, publish names what is missing: the first five codes, then "…"."""
+def test_publish_names_no_firm_before_its_result(db_url: str, tmp_path: Path) -> None:
+    """No results: publish refuses and names no drawn firm. Some results: only those firms
+    are on the sheet, and the rest are counted, never named."""
     from click.testing import CliRunner
 
     from inspect_sched.cli import cli
-    from inspect_sched.errors import InspectSchedError
-    from inspect_sched.outputs.publish import build_sheet
 
     firms = _drawn(db_url, tmp_path)
-    codes = [f.uscc for f in firms]  # sorted by code
-    assert len(codes) > 7
-
-    def refusal() -> str:
-        r = CliRunner().invoke(cli, ["--db", db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p")])
-        assert r.exit_code == 1, r.output
-        return r.output
-
-    out = refusal()
-    assert f"results are recorded for 0 of {len(codes)} drawn firms (missing: {', '.join(codes[:5])} …)" in out
-    assert codes[5] not in out
-    # The library refuses too unless asked for a partial sheet.
-    with Session(get_engine(db_url)) as s, pytest.raises(InspectSchedError, match=r"with --allow-partial$"):
-        build_sheet(s, 1)
-
-    def record(upto: int) -> None:
-        done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
-                for u in codes[:upto]]
-        cli_ok(db_url, "results", "import", str(results_csv(tmp_path / f"r{upto}.csv", done)), "--draw", "1")
-
-    record(len(codes) - 6)  # six missing: five shown, then "…"
-    out = refusal()
-    assert f"recorded for {len(codes) - 6} of {len(codes)} drawn firms (missing: {', '.join(codes[-6:-1])} …)" in out
-    record(len(codes) - 5)  # exactly five missing: all shown, nothing more
-    out = refusal()
-    assert f"(missing: {', '.join(codes[-5:])}). Import them" in out and "…" not in out
-    record(len(codes) - 2)
-    out = refusal()
-    assert f"(missing: {codes[-2]}, {codes[-1]}). Import them" in out and "…" not in out
+    codes = [f.uscc for f in firms]
+    assert len(codes) > 3
+    r = CliRunner().invoke(cli, ["--db", db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p")])
+    assert r.exit_code == 1 and f"no results recorded yet ({len(codes)} firms drawn)" in r.output
+    assert not [u for u in codes if u in r.output]
+    done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
+            for u in codes[:2]]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx,html")
+    for p in (tmp_path / "p").iterdir():
+        text = p.read_bytes().decode("utf-8", "replace") if p.suffix != ".xlsx" else str(
+            [c for row in load_workbook(p).active.iter_rows(values_only=True) for c in row])
+        assert [u for u in codes if u in text] in (codes[:2], []), p.name  # [] : a sidecar without rows
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    assert [row["统一社会信用代码"] for row in _table(list(csv.reader(io.StringIO(raw))))] == codes[:2]
 
 
 def test_an_inspector_in_no_pool_is_shown_by_id(db_url: str, tmp_path: Path) -> None:
