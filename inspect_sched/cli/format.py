@@ -49,4 +49,19 @@ def ledger_row(e: Any) -> str:
         manifest = e.manifest_sha256[:16] if e.manifest_sha256 is not None else "MISSING"
         return (f"#{e.sequence} {e.created_at} draw {e.draw_id} {e.period} {e.task} "
                 f"seed={e.seed}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…")
+    if e.kind == "amend":
+        b = e.body
+        what = _amend_text(b.get("action", ""), b.get("rows", []))
+        return (f"#{e.sequence} {b.get('created_at', '')} amend draw {e.draw_id} "
+                f"#{b.get('amendment')} {what} reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
     return f"#{e.sequence} {e.created_at} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…"
+
+
+def _amend_text(action: str, rows: list[list[str]]) -> str:
+    cells = [(list(r) + ["", "", "", ""])[:4] for r in rows if isinstance(r, list)]
+    if action == "replace-firm":
+        return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
+    who = cells[0][1] if cells else ""
+    return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
+
+

@@ -26,6 +26,14 @@ HINTS: dict[str, str] = {
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
     "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
     "fake_seed": "--seed must be a non-empty string without '|'",
+    "amend_reason_empty": "--reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
+    "amend_reason_control": "--reason contains a control or format character {char}; give plain text",
+    "amend_reason_long": "--reason is {length} characters; keep it under {limit}",
+    "amend_log_broken": ("draw {draw_id}: the recorded amendments do not re-derive, so no new one is made; "
+                         "run `inspect-sched ledger verify`:\n  {shown}"),
+    "amend_not_in_draw": ("firm {uscc} is not in the draw; the current firms are in assignments-current.csv "
+                          "(`inspect-sched export --draw ID --out DIR`)"),
+    "amend_check_ids": "{problems}; check --inspector and --uscc",
 }
 
 
