@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ class LedgerRow:
     redraw_of: int | None = None
     superseded_by: int | None = None
     manifest_sha256: str | None = None  # None: the draw is missing from the database
-    body: Mapping[str, Any] = field(default_factory=dict)  # the entry's body as recorded
+    body: dict[str, Any] = field(default_factory=dict)  # the entry's body, for the other kinds
 
 
 def ledger_rows(engine: Engine) -> list[LedgerRow]:
@@ -43,7 +42,7 @@ def ledger_rows(engine: Engine) -> list[LedgerRow]:
                 out.append(LedgerRow(
                     e.sequence, e.kind, e.draw_id, b["created_at"], e.hash, b["period"], b["task"], b["seed"],
                     b.get("redraw_of"), d.superseded_by if d is not None else None,
-                    d.manifest_sha256 if d is not None else None, body=b,
+                    d.manifest_sha256 if d is not None else None,
                 ))
             else:
                 out.append(LedgerRow(e.sequence, e.kind, e.draw_id, b.get("created_at", ""), e.hash, body=b))

@@ -52,8 +52,8 @@ def ledger_row(e: Any) -> str:
     if e.kind == "amend":
         b = e.body
         what = _amend_text(b.get("action", ""), b.get("rows", []))
-        return (f"#{e.sequence} {b.get('created_at', '')} amend draw {e.draw_id} "
-                f"#{b.get('amendment')} {what} reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
+        return (f"#{e.sequence} {e.created_at} amend draw {e.draw_id} #{b.get('amendment')} {what} "
+                f"reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
     return f"#{e.sequence} {e.created_at} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…"
 
 
@@ -63,5 +63,3 @@ def _amend_text(action: str, rows: list[list[str]]) -> str:
         return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
     who = cells[0][1] if cells else ""
     return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
-
-

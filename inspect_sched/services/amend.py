@@ -43,9 +43,8 @@ from inspect_sched.errors import AmendmentRefused
 from inspect_sched.schema.periods import utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Amendment, Draw, DrawFile, LedgerEntry, Result
-from inspect_sched.store.queries import (  # noqa: F401  (re-exported: the read side lives in store)
+from inspect_sched.store.queries import (  # noqa: F401  (re-exported)
     CurrentFirm,
-    _bundle_enterprises,
     current_firms,
     recorded_amendments,
     replacement_count,
@@ -53,6 +52,8 @@ from inspect_sched.store.queries import (  # noqa: F401  (re-exported: the read 
 )
 
 MAX_REASON = 500
+
+
 
 
 def check_reason(reason: str | None) -> str:
@@ -141,9 +142,6 @@ def list_amendments(engine: Engine, draw_id: int) -> list[core.Recorded]:
     with Session(engine) as session:
         require_draw(session, draw_id)
         return recorded_amendments(session, draw_id)
-
-
-# --------------------------------------------------------------------------- export
 
 
 def export_files(session: Session, draw_id: int) -> dict[str, bytes]:

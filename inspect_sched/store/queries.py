@@ -1,5 +1,4 @@
-"""Lookups several layers need, each written once: a draw by id, inspector names, and a
-draw's firms as amended (SPEC §7), read by results, publish and the report alike."""
+"""Lookups several layers need, each written once."""
 
 from __future__ import annotations
 
@@ -41,6 +40,9 @@ def inspector_names(session: Session, draw_id: int, ids: set[str]) -> dict[str, 
     return names
 
 
+# --------------------------------------------------------------------------- amendments
+
+
 def recorded_amendments(session: Session, draw_id: int) -> list[core.Recorded]:
     rows = session.exec(select(Amendment).where(Amendment.draw_id == draw_id)
                         .order_by(col(Amendment.sequence), col(Amendment.id))).all()
@@ -53,9 +55,6 @@ def recorded_amendments(session: Session, draw_id: int) -> list[core.Recorded]:
                       items[0].reason, items[0].created_at)
         for seq, items in sorted(groups.items())
     ]
-
-
-# --------------------------------------------------------------------------- current firms
 
 
 @dataclass(frozen=True)
@@ -110,3 +109,6 @@ def _bundle_enterprises(session: Session, draw_id: int) -> dict[str, dict[str, s
 def replacement_count(session: Session, draw_id: int) -> int:
     return len(session.exec(select(Amendment.id).where(Amendment.draw_id == draw_id,
                                                        Amendment.action == core.REPLACE)).all())
+
+
+# --------------------------------------------------------------------------- export
