@@ -34,6 +34,9 @@ HINTS: dict[str, str] = {
     "amend_not_in_draw": ("firm {uscc} is not in the draw; the current firms are in assignments-current.csv "
                           "(`inspect-sched export --draw ID --out DIR`)"),
     "amend_check_ids": "{problems}; check --inspector and --uscc",
+    "amend_entries_missing": ("draw {draw_id}: amendment ledger entries {missing} are missing; "
+                              "run `inspect-sched ledger verify`"),
+    "amend_no_rederive": "the recorded amendments do not re-derive; run `inspect-sched ledger verify`:\n  {shown}",
 }
 
 

@@ -156,8 +156,8 @@ def export_files(session: Session, draw_id: int) -> dict[str, bytes]:
                                                                              LedgerEntry.draw_id == draw_id))}
     missing = sorted(s for s in seqs.values() if s not in entries)
     if missing:
-        raise AmendmentRefused(f"draw {draw_id}: amendment ledger entries {missing} are missing; "
-                               "run `inspect-sched ledger verify`")
+        raise AmendmentRefused(f"draw {draw_id}: amendment ledger entries {missing} are missing; verify the ledger",
+                               hint="amend_entries_missing", draw_id=draw_id, missing=missing)
     return amended_bundle(files, recorded, entries, seqs)
 
 
