@@ -21,6 +21,9 @@ HINTS: dict[str, str] = {
     "results_missing": ("draw {draw_id}: results are recorded for {recorded} of {drawn} drawn firms "
                         "(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
                         "or publish the inspected firms only with --allow-partial"),
+    "nothing_to_publish": ("draw {draw_id}: no results recorded yet ({drawn} firms drawn), so there is nothing to "
+                           "publish; import results with `inspect-sched results import FILE --draw {draw_id}` and "
+                           "publish again (firms are never named before their inspection)"),
     "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
                     "inspect-sched fixtures generate"),
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
