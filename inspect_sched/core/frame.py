@@ -16,7 +16,7 @@ from typing import Any
 from inspect_sched.core.inputs import Firm, Inputs, Inspection
 from inspect_sched.errors import DrawError
 from inspect_sched.schema.periods import Period
-from inspect_sched.schema.policy import Policy
+from inspect_sched.schema.policy import OFFSITE, Policy
 from inspect_sched.schema.vocab import CATEGORY, CREDIT, DEFAULT_DEPARTMENT, RISK
 
 # Reasons in the order SPEC §4 checks them; the first that matches is recorded.
@@ -121,13 +121,14 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
     for h in inputs.history:
         if h.kind == "random":
             random_by_firm[h.uscc].append(h)
+    offsite = policy.positive_list == OFFSITE
     framed = []
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
         if not passes_filters(firm, spec.filters):
             continue
         past = random_by_firm.get(firm.uscc, [])
         cap = policy.annual_cap.get(firm.credit)
-        if firm.uscc in listed:
+        if firm.uscc in listed and not offsite:
             reason = "positive_list"
         elif firm.status != "active":
             reason = "inactive"
@@ -137,7 +138,10 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             reason = "recently_inspected"
         else:
             reason = ""
-        framed.append(FramedFirm(firm, firm.category, policy.weight(firm.credit, firm.risk), reason))
+        # SPEC §3: under positive_list = "offsite" a listed firm's stratum is offsite whatever
+        # its category (excluded ones too, so frame.csv shows where it would have been drawn).
+        stratum = OFFSITE if offsite and firm.uscc in listed else firm.category
+        framed.append(FramedFirm(firm, stratum, policy.weight(firm.credit, firm.risk), reason))
     return framed
 
 

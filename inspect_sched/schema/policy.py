@@ -58,7 +58,15 @@ _TOP_KEYS = {
     "name", "task", "items", "team_size", "max_per_inspector", "cross_district",
     "rotation_days", "exclude_recent_days", "strata", "credit_weight", "risk_weight",
     "annual_cap", "specialty_required",
+    # Later keys (SPEC §3): each left out of the resolved policy while it has its default.
+    "positive_list", "modes", "cross_district_exempt",
 }
+
+OFFSITE = "offsite"  # the stratum of eligible positive-list firms under positive_list = "offsite"
+POSITIVE_LIST_CHOICES = ("exclude", "offsite")
+MODES = ("现场", "非现场", "书面")  # on site, off site (monitoring/video/power data), documents
+_MODE_WORDS = {"现场": "现场", "onsite": "现场", "on-site": "现场", "非现场": "非现场", "offsite": "非现场",
+               "off-site": "非现场", "书面": "书面", "documents": "书面", "written": "书面"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,17 @@ class Policy:
     risk_weight: dict[str, Fraction]
     annual_cap: dict[str, int] = field(default_factory=dict)
     specialty_required: dict[str, str] = field(default_factory=dict)
+    positive_list: str = "exclude"
+    modes: dict[str, str] = field(default_factory=dict)  # stratum -> mode, as given
+    cross_district_exempt: tuple[str, ...] = ()  # departments or units, sorted
+
+    def mode(self, stratum: str) -> str:
+        """Inspection mode of a stratum: as the policy says, else 非现场 for offsite, 现场 otherwise."""
+        return self.modes.get(stratum, "非现场" if stratum == OFFSITE else "现场")
+
+    @property
+    def stratum_names(self) -> tuple[str, ...]:
+        return (*CATEGORIES, OFFSITE) if self.positive_list == OFFSITE else CATEGORIES
 
     def weight(self, credit: str, risk: str) -> Fraction:
         return self.credit_weight[credit] * self.risk_weight[risk]
@@ -107,12 +126,24 @@ class Policy:
             "cross_district": self.cross_district,
             "rotation_days": self.rotation_days,
             "exclude_recent_days": self.exclude_recent_days,
-            "strata": {k: self.strata[k].as_dict() for k in CATEGORIES},
+            "strata": {k: self.strata[k].as_dict() for k in self.stratum_names},
             "credit_weight": {k: decimal_string(self.credit_weight[k]) for k in CREDITS},
             "risk_weight": {k: decimal_string(self.risk_weight[k]) for k in RISKS},
             "annual_cap": {k: self.annual_cap[k] for k in CREDITS if k in self.annual_cap},
             "specialty_required": dict(sorted(self.specialty_required.items())),
+            **self._later_keys(),
         }
+
+    def _later_keys(self) -> dict[str, Any]:
+        # A key at its default stays out, so that older policies keep their commitment bytes.
+        out: dict[str, Any] = {}
+        if self.positive_list != "exclude":
+            out["positive_list"] = self.positive_list
+        if self.modes:
+            out["modes"] = dict(sorted(self.modes.items()))
+        if self.cross_district_exempt:
+            out["cross_district_exempt"] = list(self.cross_district_exempt)
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
@@ -226,13 +257,28 @@ def _parse(data: dict[str, Any]) -> Policy:
     _check_keys(data, _TOP_KEYS, "top level")
     base = tomllib.loads(DEFAULT_POLICY_TOML)
     merged = {**base, **data}
+    positive_list = merged.get("positive_list", "exclude")
+    if positive_list not in POSITIVE_LIST_CHOICES:
+        raise PolicyError(
+            f"policy positive_list = {positive_list!r}: use \"exclude\" (leave listed firms out) or "
+            "\"offsite\" (draw them in stratum offsite, checked off site)"
+        )
+    names = (*CATEGORIES, OFFSITE) if positive_list == OFFSITE else CATEGORIES
     strata_raw = data.get("strata", base["strata"])
     if not isinstance(strata_raw, dict):
-        raise PolicyError("policy [strata] must be a table of key, general, special")
-    _check_keys(strata_raw, CATEGORIES, "[strata]")
-    missing = [c for c in CATEGORIES if c not in strata_raw]
+        raise PolicyError(f"policy [strata] must be a table of {', '.join(names)}")
+    if OFFSITE in strata_raw and positive_list != OFFSITE:
+        raise PolicyError('policy [strata.offsite] needs positive_list = "offsite"')
+    _check_keys(strata_raw, names, "[strata]")
+    missing = [c for c in names if c not in strata_raw]
     if missing:
         raise PolicyError(f"policy [strata]: missing {', '.join(missing)}; define every stratum")
+    modes = _modes(merged.get("modes", {}), names)
+    exempt = merged.get("cross_district_exempt", [])
+    if not isinstance(exempt, list) or not all(isinstance(e, str) and e.strip() for e in exempt):
+        raise PolicyError(
+            'policy cross_district_exempt must be a list of departments or units, e.g. ["市场监管"]'
+        )
     items = merged["items"]
     if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
         raise PolicyError("policy items must be a list of non-empty strings (抽查事项)")
@@ -259,12 +305,30 @@ def _parse(data: dict[str, Any]) -> Policy:
         cross_district=merged["cross_district"],
         rotation_days=_int(merged["rotation_days"], "rotation_days", 0),
         exclude_recent_days=_int(merged["exclude_recent_days"], "exclude_recent_days", 0),
-        strata={c: _stratum(strata_raw[c], c) for c in CATEGORIES},
+        strata={c: _stratum(strata_raw[c], c) for c in names},
         credit_weight=_weights(merged["credit_weight"], CREDITS, "credit_weight"),
         risk_weight=_weights(merged["risk_weight"], RISKS, "risk_weight"),
         annual_cap={g: _int(v, f"annual_cap.{g}", 0) for g, v in caps_raw.items()},
         specialty_required={k.strip(): v.strip() for k, v in spec_raw.items()},
+        positive_list=positive_list,
+        modes=modes,
+        cross_district_exempt=tuple(sorted({e.strip() for e in exempt})),
     )
+
+
+def _modes(raw: Any, strata: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy [modes] must map a stratum ({', '.join(strata)}) to 现场, 非现场 or 书面")
+    _check_keys(raw, strata, "[modes]")
+    out = {}
+    for stratum, word in raw.items():
+        mode = _MODE_WORDS.get(word.strip().lower() if isinstance(word, str) else None)
+        if mode is None:
+            raise PolicyError(f"policy modes.{stratum} = {word!r}: use one of {', '.join(MODES)}")
+        # Only what differs from the default is kept: the same meaning, the same commitment.
+        if mode != ("非现场" if stratum == OFFSITE else "现场"):
+            out[stratum] = mode
+    return out
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -59,6 +59,11 @@ def check_assignment(
             if (f.uscc, iid) in exclusions:
                 problems.append(f"{f.uscc}: inspector {iid} is not eligible ({exclusions[(f.uscc, iid)]})")
             members.append(by_id[iid])
+        for m in members:
+            # Re-checked here from the inspector's own fields, not only through ``exclusions``.
+            if m.district == f.district and rules.district_bound(m.department, m.unit):
+                problems.append(f"{f.uscc}: inspector {m.inspector_id} is from the firm's district {f.district} "
+                                "(cross_district)")
         for d in departments:
             if not any(m.department == d for m in members):
                 problems.append(f"{f.uscc}: no team member from department {d}")

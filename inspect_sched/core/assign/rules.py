@@ -19,6 +19,14 @@ class Rules:
     rotation_days: int
     specialty_required: dict[str, str] = field(default_factory=dict)
     departments: tuple[str, ...] = (DEFAULT_DEPARTMENT,)
+    # Departments or units whose (city-level) staff the cross-district rule does not bind.
+    cross_district_exempt: tuple[str, ...] = ()
+
+    def district_bound(self, department: str, unit: str) -> bool:
+        """Whether the cross-district rule applies to an inspector of this department and unit."""
+        return self.cross_district and not (
+            department in self.cross_district_exempt or unit in self.cross_district_exempt
+        )
 
     @classmethod
     def from_policy(cls, policy, departments: Sequence[str] = ()) -> Rules:
@@ -29,6 +37,7 @@ class Rules:
             rotation_days=policy.rotation_days,
             specialty_required=dict(sorted(policy.specialty_required.items())),
             departments=tuple(sorted(set(departments))) or (DEFAULT_DEPARTMENT,),
+            cross_district_exempt=tuple(getattr(policy, "cross_district_exempt", ())),
         )
 
     @property
