@@ -36,6 +36,21 @@ FRAME_COLUMNS = [
 ]
 ASSIGNMENT_COLUMNS = ["uscc", "name", "district", "address", "inspector_ids", "inspector_names"]
 ASSIGNMENT_HEADERS_ZH = ["统一社会信用代码", "单位名称", "所属区县", "地址", "检查人员执法证号", "检查人员姓名"]
+# Task-sheet columns that only appear when the task needs them, so that a plain task's
+# bundle keeps the 0.1 bytes: the mode when any stratum is not checked on site, each
+# member's department and unit when the task is joint (ids' order, ";"-joined).
+MODE_COLUMN = ("mode", "检查方式")
+JOINT_COLUMNS = (("inspector_departments", "检查人员部门"), ("inspector_units", "检查人员单位"))
+
+
+def assignment_columns(spec: DrawSpec) -> list[tuple[str, str]]:
+    """(English, Chinese) task-sheet columns for this spec."""
+    cols = list(zip(ASSIGNMENT_COLUMNS, ASSIGNMENT_HEADERS_ZH, strict=True))
+    if any(spec.policy.mode(s) != "现场" for s in spec.policy.stratum_names):
+        cols.append(MODE_COLUMN)
+    if len(set(spec.departments)) > 1:
+        cols += JOINT_COLUMNS
+    return cols
 
 
 def sha256_hex(data: bytes) -> str:
@@ -86,40 +101,56 @@ def frame_row(r: FrameRow) -> list[str]:
     ]
 
 
-def assignment_rows(d: Derivation) -> list[list[str]]:
-    names = {i.inspector_id: i.name for i in d.inputs.inspectors}
+def assignment_rows(d: Derivation, columns: list[str] | None = None) -> list[list[str]]:
+    """Task-sheet rows in ``columns`` (default: ``assignment_columns(d.spec)``), sample order."""
+    cols = columns or [c for c, _ in assignment_columns(d.spec)]
+    by_id = {i.inspector_id: i for i in d.inputs.inspectors}
     rows = []
     for r in d.sample:
         f = r.framed.firm
         team = sorted(d.assignment.teams.get(f.uscc, ()))
-        rows.append([f.uscc, f.name, f.district, f.address, ";".join(team), ";".join(names[i] for i in team)])
+        cell = {
+            "uscc": f.uscc, "name": f.name, "district": f.district, "address": f.address,
+            "inspector_ids": ";".join(team), "inspector_names": ";".join(by_id[i].name for i in team),
+            "mode": d.spec.policy.mode(r.framed.stratum),
+            "inspector_departments": ";".join(by_id[i].department for i in team),
+            "inspector_units": ";".join(by_id[i].unit for i in team),
+        }
+        rows.append([cell[c] for c in cols])
     return rows
 
 
-def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str) -> bytes:
+def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str, headers_zh: list[str] | None = None) -> bytes:
+    headers = headers_zh or ASSIGNMENT_HEADERS_ZH
     sheet = Sheet(
         title="检查任务",
-        header=["序号", *ASSIGNMENT_HEADERS_ZH],
+        header=["序号", *headers],
         rows=[[i, *r] for i, r in enumerate(rows, start=1)],
         preamble=[
             CONFIDENTIAL,
             f"{spec.task}  抽查期间 {spec.period.label}  随机种子 {seed}",
         ],
-        column_widths=[6, 22, 36, 10, 40, 30, 24],
+        column_widths=[6, 22, 36, 10, 40, 30, 24, 10, 30, 60][:len(headers) + 1],
     )
     return xlsx_bytes([sheet])
 
 
-def derived_files(d: Derivation) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation."""
+def derived_files(d: Derivation, columns: list[str] | None = None) -> dict[str, bytes]:
+    """Every bundle file except the manifest, from a derivation.
+
+    ``columns`` overrides the task sheet's columns: ``verify`` passes the 0.1 layout for a
+    bundle written before the optional columns existed.
+    """
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
-    arows = assignment_rows(d)
+    all_cols = dict(assignment_columns(d.spec)) | dict([MODE_COLUMN, *JOINT_COLUMNS])
+    cols = columns or [c for c, _ in assignment_columns(d.spec)]
+    arows = assignment_rows(d, cols)
     files = dict(d.inputs.to_csv_files())
     files["frame.csv"] = _csv(FRAME_COLUMNS, rows)
     files["sample.csv"] = _csv(FRAME_COLUMNS, sample)
-    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, arows)
-    files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed)
+    files["assignments.csv"] = _csv(cols, arows)
+    files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed, [all_cols[c] for c in cols])
     return files
 
 

@@ -62,13 +62,13 @@ def _diff_csv(name: str, found: bytes, expected: bytes) -> list[str]:
     return out
 
 
-def _xlsx_rows(data: bytes) -> list[list[str]]:
+def _xlsx_rows(data: bytes, width: int) -> list[list[str]]:
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
     rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
     start = next(i for i, r in enumerate(rows) if r and r[0] == "序号") + 1
-    return [r[1:1 + len(ASSIGNMENT_COLUMNS)] for r in rows[start:]]
+    return [r[1:1 + width] for r in rows[start:]]
 
 
 def verify_bundle(folder: str | Path) -> list[str]:
@@ -114,13 +114,17 @@ def verify_bundle(folder: str | Path) -> list[str]:
         d = derive(inputs, spec, seed)
     except InspectSchedError as exc:
         return [*problems, f"re-deriving the draw fails: {exc}"]
-    expected = derived_files(d)
+    found_header = files.get("assignments.csv", b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+    # A bundle from before the optional task-sheet columns (release 0.1) has the base layout.
+    legacy = found_header == ",".join(ASSIGNMENT_COLUMNS)
+    expected = derived_files(d, list(ASSIGNMENT_COLUMNS) if legacy else None)
     for name in ("frame.csv", "sample.csv", "assignments.csv"):
         problems += _diff_csv(name, files.get(name, b""), expected[name])
     if "assignments.xlsx" in files:
-        want = [r for r in csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8")))][1:]
+        table = list(csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8"))))
+        want = table[1:]
         try:
-            if _xlsx_rows(files["assignments.xlsx"]) != want:
+            if _xlsx_rows(files["assignments.xlsx"], len(table[0])) != want:
                 problems.append("assignments.xlsx: rows differ from the re-derived task sheet")
         except Exception:  # noqa: BLE001 — any unreadable workbook is a finding, not a crash
             problems.append("assignments.xlsx: cannot be read as a workbook")

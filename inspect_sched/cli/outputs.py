@@ -32,16 +32,27 @@ def results_import_cmd(state: AppState, file: str, draw_id: int) -> None:
     click.echo(str(import_results(state.engine(), file, draw_id)))
 
 
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    """A wrong --format is wrong usage (exit 2), like any other bad option value."""
+    from inspect_sched.errors import InspectSchedError
+    from inspect_sched.outputs.publish import parse_formats
+
+    try:
+        return parse_formats(value)
+    except InspectSchedError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 @cli.command("publish")
 @click.option("--draw", "draw_id", type=int, required=True, help="Draw id (see `ledger list`).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the public files.")
 @click.option("--format", "formats", default="xlsx,csv,html", show_default=True, metavar="LIST",
-              help="Comma-separated: xlsx, csv, html.")
+              callback=_formats, help="Comma-separated: xlsx, csv, html.")
 @click.option("--allow-partial", is_flag=True,
               help="Publish the firms that have results even if others are still pending (they are not named).")
 @pass_state
 @handle_errors
-def publish_cmd(state: AppState, draw_id: int, out: str, formats: str, allow_partial: bool) -> None:
+def publish_cmd(state: AppState, draw_id: int, out: str, formats: list[str], allow_partial: bool) -> None:
     """Write the public result sheet (一公开) of a draw: public-draw-<id>.xlsx/.csv/.html.
 
     \b

@@ -17,7 +17,7 @@ from inspect_sched.core.inputs import Firm, Inputs, Inspection
 from inspect_sched.errors import DrawError
 from inspect_sched.schema.periods import Period
 from inspect_sched.schema.policy import OFFSITE, Policy
-from inspect_sched.schema.vocab import CATEGORY, CREDIT, DEFAULT_DEPARTMENT, RISK
+from inspect_sched.schema.vocab import CATEGORY, COLUMNS, CREDIT, DEFAULT_DEPARTMENT, RISK
 
 # Reasons in the order SPEC §4 checks them; the first that matches is recorded.
 EXCLUSION_REASONS = ("positive_list", "inactive", "annual_cap", "recently_inspected")
@@ -30,6 +30,14 @@ FILTER_FIELDS: dict[str, dict[str, str] | None] = {
     "industry": None,
     "credit": CREDIT,
     "risk": RISK,
+}
+
+# The pool's own Chinese headers name the same fields (行政区划=荷塘区, 标签=涉危废).
+FILTER_ALIASES: dict[str, str] = {
+    alias: ("tag" if field == "tags" else field)
+    for field, aliases in COLUMNS["enterprises"].items()
+    if ("tag" if field == "tags" else field) in FILTER_FIELDS
+    for alias in aliases
 }
 
 
@@ -59,11 +67,13 @@ def parse_filters(items: Iterable[str]) -> dict[str, tuple[str, ...]]:
     for item in items:
         field, sep, values = item.partition("=")
         field = field.strip().lower()
+        field = FILTER_ALIASES.get(field, field)
         if not sep or not values.strip():
             raise DrawError(f"--filter {item!r}: write FIELD=VALUE[,VALUE...], e.g. --filter district=荷塘区")
         if field not in FILTER_FIELDS:
             raise DrawError(
-                f"--filter {item!r}: unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)}"
+                f"--filter {item!r}: unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)} "
+                f"(or the pool's headers: {', '.join(FILTER_ALIASES)})"
             )
         vocab = FILTER_FIELDS[field]
         for raw in values.replace("，", ",").split(","):

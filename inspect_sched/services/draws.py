@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
+    ASSIGNMENT_COLUMNS,
     assignment_rows,
     derived_files,
     ledger_body,
@@ -87,6 +88,10 @@ class PlanResult:
 
 def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes], str]:
     inputs = snapshot(session, spec.period.label, spec.task, spec.filters)
+    if not inputs.firms and spec.filters:
+        hint = _filter_hint(session, spec.filters)
+        if hint:
+            raise DrawError("the frame is empty: no enterprise passes the filters. " + hint)
     if not inputs.firms:
         raise DrawError(
             "the frame is empty: no enterprise passes the filters"
@@ -95,6 +100,27 @@ def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes],
         )
     files = inputs.to_csv_files()
     return inputs, files, plan_commitment(spec, files)
+
+
+def _filter_hint(session: Session, filters: dict[str, tuple[str, ...]]) -> str:
+    """For each filter whose values match no firm at all, the values the pool does have."""
+    from inspect_sched.store.models import Enterprise
+
+    notes = []
+    for field, wanted in filters.items():
+        col = Enterprise.tags if field == "tag" else getattr(Enterprise, field)
+        present: set[str] = set()
+        for (value,) in session.execute(select(col).distinct()):
+            present.update(value.split(";") if field == "tag" else [value])
+        present.discard("")
+        if not present:
+            continue
+        if not present & set(wanted):
+            shown = sorted(present)
+            more = f" … ({len(shown)} in all)" if len(shown) > 30 else ""
+            notes.append(f"--filter {field}={','.join(wanted)} matches no firm; the pool has "
+                         f"{field} = {', '.join(shown[:30])}{more}")
+    return "; ".join(notes)
 
 
 def _store_plan(session: Session, spec: DrawSpec, files: dict[str, bytes], commitment: str) -> Plan:
@@ -206,7 +232,7 @@ def make_draw(
                 session.add(DrawFile(draw_id=draw.id, name=name, content=content))
             # The same rows as assignments.csv, so the two can never disagree.
             for r, (uscc, name, district, _address, ids, names) in zip(
-                derivation.sample, assignment_rows(derivation), strict=True
+                derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
             ):
                 session.add(DrawFirm(draw_id=draw.id, uscc=uscc, name=name, district=district,
                                      stratum=r.framed.stratum, inspector_ids=ids, inspector_names=names))

@@ -486,6 +486,37 @@ def import_history(engine: Engine, path: str | Path, progress: Progress | None =
     return _import(engine, path, "history", False, progress)
 
 
+@dataclass(frozen=True)
+class ResultsFile:
+    """A results file read in one pass: every row (bad cells left empty), every problem, and
+    ``label(field)``, the column's header as the user wrote it (one spelling in every message)."""
+
+    rows: list[ResultRow]
+    problems: list[RowProblem]
+    label: Callable[[str], str]
+
+
+def read_results_file(path: str | Path) -> ResultsFile:
+    """Read a results file without raising for bad rows, so that the caller can add its own
+    checks against the draw and report everything at once."""
+    kind = KINDS["results"]
+    table = _open(path, kind)
+    problems: list[RowProblem] = []
+    rows: list[ResultRow] = []
+    first: dict[str, int] = {}
+    for number, cells in table.rows():
+        row = _Row(table, number, cells, problems)
+        rec = kind.parse(row)
+        if rec["uscc"] and not any(p.row == number and p.column == table.column_name("uscc") for p in problems):
+            if rec["uscc"] in first:
+                problems.append(RowProblem(number, table.column_name("uscc"), rec["uscc"],
+                                           f"appears twice: already in row {first[rec['uscc']]}; keep one of the two rows"))
+            else:
+                first[rec["uscc"]] = number
+        rows.append(ResultRow(row=number, **rec))
+    return ResultsFile(rows, problems, table.column_name)
+
+
 def parse_results_file(path: str | Path) -> list[ResultRow]:
     """Check a results file (SPEC §2) without touching the database.
 
