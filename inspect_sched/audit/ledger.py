@@ -70,7 +70,10 @@ FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
 
 def verify(session: Session) -> list[str]:
     """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
-    from inspect_sched.services import results  # noqa: F401  (registers the "results" entry check)
+    from inspect_sched.services import (
+        followups,  # noqa: F401  (registers the "items" entry check)
+        results,  # noqa: F401  (registers the "results" entry check)
+    )
 
     problems: list[str] = []
     prev = GENESIS_HASH

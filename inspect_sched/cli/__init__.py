@@ -8,6 +8,7 @@ from __future__ import annotations
 from inspect_sched.cli import (  # noqa: F401,E402  (register commands)
     draws,
     fixtures_cmd,  # noqa: F401
+    followups,
     outputs,
     pools,
 )

@@ -165,3 +165,22 @@ def import_history_cmd(state: AppState, file: str) -> None:
     from inspect_sched.store.importers import import_history
 
     _run(state, import_history, "history", file)
+
+
+@import_group.command("items")
+@click.argument("file", type=_FILE)
+@pass_state
+@handle_errors
+def import_items_cmd(state: AppState, file: str) -> None:
+    """Import the 随机抽查事项清单: 抽查事项, 事项编号, 法律依据, 检查方式 (现场/非现场/书面), 责任部门.
+
+    Keyed by item name (抽查事项); once a catalogue exists, a task's items (the policy's
+    `items`) must all be in it (清单之外无事项).
+
+    \b
+    Example:
+      inspect-sched import items 抽查事项清单.xlsx
+    """
+    from inspect_sched.store.importers import import_items
+
+    _run(state, import_items, "items", file)

@@ -31,7 +31,7 @@ import html
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -42,6 +42,7 @@ from inspect_sched.errors import InspectSchedError, NotFoundError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
+from inspect_sched.services.followups import firm_modes, item_summary
 from inspect_sched.services.results import inspector_names
 from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Result
 
@@ -49,6 +50,8 @@ PUBLIC_COLUMNS = [
     "序号", "抽查任务", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
     "检查人员（姓名、执法证号）", "检查结果", "处理措施",
 ]
+# With off-site (or documents) checks in the draw, 检查方式 follows 抽查事项.
+MODE_COLUMNS = [*PUBLIC_COLUMNS[:3], "检查方式", *PUBLIC_COLUMNS[3:]]
 FORMATS = ("xlsx", "csv", "html")
 _COLUMN_WIDTHS = [6, 22, 40, 36, 22, 12, 44, 16, 36]
 
@@ -58,6 +61,7 @@ class PublicSheet:
     title: str
     facts: list[str]  # header lines above the table
     rows: list[list[str]]
+    columns: list[str] = field(default_factory=lambda: list(PUBLIC_COLUMNS))
 
 
 def period_text(label: str) -> str:
@@ -105,13 +109,20 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
     manifest = json.loads(manifest_file.content) if manifest_file is not None else {}
     items = "、".join(manifest.get("policy", {}).get("items", []))
+    per_item = item_summary(session, draw_id)
+    modes = firm_modes(session, draw_id)
+    # The mode column only when some firm is not checked on site: plain sheets keep their bytes.
+    show_mode = any(m != "现场" for m in modes.values())
     done = [f for f in firms if f.uscc in results]
     names = inspector_names(session, draw_id, {i for f in done for i in split_list(results[f.uscc].inspector_ids)})
     rows = []
     for n, f in enumerate(done, start=1):
         r = results[f.uscc]
-        rows.append([str(n), draw.task, items, f.name, f.uscc, r.date.isoformat(),
-                     _team(r.inspector_ids, names), r.result, r.measures or ""])
+        row = [str(n), draw.task, per_item.get(f.uscc, items), f.name, f.uscc, r.date.isoformat(),
+               _team(r.inspector_ids, names), r.result, r.measures or ""]
+        if show_mode:
+            row.insert(3, modes[f.uscc])
+        rows.append(row)
     p = parse_period(draw.period)
     facts = [
         f"抽查期间：{period_text(draw.period)}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}）",
@@ -121,12 +132,29 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
         f"抽取记录（manifest.json）SHA-256：{draw.manifest_sha256}",
         f"是否重新抽取：是，取代第 {draw.redraw_of} 号抽取" if draw.redraw_of else "是否重新抽取：否",
     ]
+    departments = manifest.get("departments", [])
+    if len(departments) > 1:
+        facts.append("联合抽查部门（检查实施机关）：" + "；".join(
+            f"{d}（{'、'.join(u) or '—'}）" for d, u in _units(session, draw_id, departments).items()))
     if draw.superseded_by:
         facts.append(f"说明：本次抽取已被第 {draw.superseded_by} 号抽取取代，本表仅列已完成检查的对象。")
     if pending:
         facts.append(f"说明：本表为阶段性公示，已检查 {len(done)} 家；其余 {len(pending)} 家检查完成后另行公示。")
     title = f"{period_text(draw.period)} 生态环境“双随机、一公开”抽查结果公示"
-    return PublicSheet(title, facts, rows)
+    return PublicSheet(title, facts, rows, MODE_COLUMNS if show_mode else PUBLIC_COLUMNS)
+
+
+def _units(session: Session, draw_id: int, departments: list[str]) -> dict[str, list[str]]:
+    """Each department of a joint task and the units its drawn inspectors belong to (frozen pool)."""
+    f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
+    pool = list(csv.DictReader(io.StringIO(f.content.decode("utf-8")))) if f is not None else []
+    used = {i for d in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))
+            for i in split_list(d.inspector_ids)}
+    out: dict[str, set[str]] = {d: set() for d in departments}
+    for r in pool:
+        if r["inspector_id"] in used and r["department"] in out and r.get("unit"):
+            out[r["department"]].add(r["unit"])
+    return {d: sorted(u) for d, u in out.items()}
 
 
 def csv_bytes(sheet: PublicSheet) -> bytes:
@@ -136,14 +164,15 @@ def csv_bytes(sheet: PublicSheet) -> bytes:
     for line in sheet.facts:
         w.writerow([line])
     w.writerow([])
-    w.writerow(PUBLIC_COLUMNS)
+    w.writerow(sheet.columns)
     w.writerows(sheet.rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
 def xlsx_sheet_bytes(sheet: PublicSheet) -> bytes:
-    return xlsx_bytes([Sheet(title="抽查结果公示", header=PUBLIC_COLUMNS, rows=sheet.rows,
-                             preamble=[sheet.title, *sheet.facts], column_widths=_COLUMN_WIDTHS)])
+    widths = _COLUMN_WIDTHS if sheet.columns == PUBLIC_COLUMNS else [*_COLUMN_WIDTHS[:3], 10, *_COLUMN_WIDTHS[3:]]
+    return xlsx_bytes([Sheet(title="抽查结果公示", header=sheet.columns, rows=sheet.rows,
+                             preamble=[sheet.title, *sheet.facts], column_widths=widths)])
 
 
 _CSS = """
@@ -170,6 +199,7 @@ p.empty { text-align: center; color: #555; }
 """
 
 _CELL_CLASS = {0: "n", 4: "code", 5: "date"}
+_MODE_CELL_CLASS = {0: "n", 5: "code", 6: "date"}
 
 
 def _cells(tag: str, values: Iterable[str], classes: dict[int, str] | None = None) -> str:
@@ -198,9 +228,10 @@ def html_bytes(sheet: PublicSheet) -> bytes:
         *(f"<li>{e(line)}</li>" for line in sheet.facts),
         "</ul>",
         "<table>",
-        f"<thead><tr>{_cells('th', PUBLIC_COLUMNS)}</tr></thead>",
+        f"<thead><tr>{_cells('th', sheet.columns)}</tr></thead>",
         "<tbody>",
-        *(f"<tr>{_cells('td', row, _CELL_CLASS)}</tr>" for row in sheet.rows),
+        *(f"<tr>{_cells('td', row, _CELL_CLASS if sheet.columns == PUBLIC_COLUMNS else _MODE_CELL_CLASS)}</tr>"
+          for row in sheet.rows),
         "</tbody>",
         "</table>",
     ]

@@ -52,6 +52,24 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "measures": ("处理措施",),
         "inspector_ids": ("实际检查人员执法证号", "检查人员执法证号"),
     },
+    # 随机抽查事项清单 (issue 13)
+    "items": {
+        "name": ("抽查事项", "事项名称", "检查事项"),
+        "code": ("事项编号", "编号"),
+        "legal_basis": ("法律依据", "检查依据", "依据"),
+        "method": ("检查方式", "方式"),
+        "department": ("责任部门", "实施部门", "部门"),
+    },
+    # per firm and item (``results items``)
+    "item_results": {
+        "uscc": ("统一社会信用代码",),
+        "item": ("抽查事项", "检查事项"),
+        "checked": ("是否检查", "已检查"),
+        "problem": ("是否发现问题", "发现问题"),
+        "measures": ("处理措施",),
+        "deadline": ("整改期限",),
+        "escalate": ("转现场检查",),
+    },
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -61,6 +79,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "conflicts": ("inspector_id", "uscc"),
     "history": ("uscc", "date", "kind"),
     "results": ("uscc", "date", "result"),
+    "items": ("name",),
+    "item_results": ("uscc", "item"),
 }
 
 CATEGORY = {
@@ -106,3 +126,10 @@ KINDS = ("random", "special", "complaint")
 
 DEFAULT_DEPARTMENT = "生态环境"
 RESULT_WORDS = ("未发现问题", "责令改正", "立案查处", "查无下落", "已关闭或停产", "拒绝检查")
+
+# 检查方式 of an item or a stratum (SPEC §3 [modes]).
+METHOD = {
+    "现场": "现场", "现场检查": "现场", "onsite": "现场", "on-site": "现场",
+    "非现场": "非现场", "非现场检查": "非现场", "offsite": "非现场", "off-site": "非现场",
+    "书面": "书面", "书面检查": "书面", "documents": "书面",
+}

@@ -86,7 +86,22 @@ class PlanResult:
     strata: dict[str, StratumSummary]
 
 
+def _check_items(session: Session, spec: DrawSpec) -> None:
+    """清单之外无事项: once an item catalogue is imported, the task's items must be in it."""
+    from inspect_sched.store.models import InspectionItem
+
+    listed = set(session.exec(select(InspectionItem.name)))
+    missing = [i for i in spec.policy.items if i not in listed]
+    if listed and missing:
+        raise DrawError(
+            f"item(s) {'、'.join(missing)} of the policy are not in the 随机抽查事项清单 "
+            f"({len(listed)} items imported); fix the policy's items or import the catalogue "
+            "(inspect-sched import items FILE)"
+        )
+
+
 def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes], str]:
+    _check_items(session, spec)
     inputs = snapshot(session, spec.period.label, spec.task, spec.filters)
     if not inputs.firms and spec.filters:
         hint = _filter_hint(session, spec.filters)

@@ -46,7 +46,14 @@ from inspect_sched.io.tabular import Cell, Table, read_table
 from inspect_sched.schema import uscc as uscc_mod
 from inspect_sched.schema import vocab
 from inspect_sched.store.db import ensure_schema, session_scope
-from inspect_sched.store.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
+from inspect_sched.store.models import (
+    ConflictEntry,
+    Enterprise,
+    HistoryEntry,
+    InspectionItem,
+    Inspector,
+    PositiveListEntry,
+)
 
 Progress = Callable[[int, int | None], None]
 """``progress(done, total)``: ``total`` is None while the file is being checked, the row count while writing."""
@@ -291,6 +298,29 @@ def _result(r: _Row) -> dict[str, Any]:
     }
 
 
+def _item(r: _Row) -> dict[str, Any]:
+    return {
+        "name": r.key("name"),
+        "code": r.text("code"),
+        "legal_basis": r.text("legal_basis"),
+        "method": r.enum("method", vocab.METHOD, "现场"),
+        "department": r.text("department") or vocab.DEFAULT_DEPARTMENT,
+        "extra": r.extra(),
+    }
+
+
+def _item_result(r: _Row) -> dict[str, Any]:
+    return {
+        "uscc": r.uscc(),
+        "item": r.key("item"),
+        "checked": r.boolean("checked", True),
+        "problem": r.boolean("problem", False),
+        "measures": r.text("measures"),
+        "deadline": r.date("deadline", required=False),
+        "escalate": r.boolean("escalate", False),
+    }
+
+
 @dataclass(frozen=True)
 class _Kind:
     name: str  # vocab key
@@ -310,6 +340,8 @@ KINDS = {
     "history": _Kind("history", "history", HistoryEntry, _history,
                      ("uscc", "date", "kind", "inspector_ids"), "uscc", append=True),
     "results": _Kind("results", "results", None, _result, ("uscc",), "uscc"),
+    "items": _Kind("items", "items", InspectionItem, _item, ("name",), "name"),
+    "item_results": _Kind("item_results", "item results", None, _item_result, ("uscc", "item"), "uscc"),
 }
 
 
@@ -484,6 +516,20 @@ def import_conflicts(engine: Engine, path: str | Path, progress: Progress | None
 def import_history(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
     """Append past inspections; exact duplicates (of the DB or of earlier rows) are ignored."""
     return _import(engine, path, "history", False, progress)
+
+
+def import_items(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
+    """Import the 随机抽查事项清单 (item, 法律依据, 检查方式, 责任部门); upsert by item name."""
+    return _import(engine, path, "items", False, progress)
+
+
+def parse_item_results_file(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """Check a per-item results file; raise ``InputFileError`` listing every bad cell and repeat."""
+    kind = KINDS["item_results"]
+    table = _open(path, kind)
+    _total, _first, kept = _check(table, kind, None)
+    records = kept if kept is not None else _records(table, kind, [])
+    return [(number, record) for number, record in records if record is not None]
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,46 @@ class LedgerEntry(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+class InspectionItem(SQLModel, table=True):
+    """One entry of the 随机抽查事项清单 ("清单之外无事项"): what may be checked, on what basis."""
+
+    __tablename__ = "inspection_item"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)  # 抽查事项
+    code: str = ""  # 事项编号, as the catalogue numbers it (optional)
+    legal_basis: str = ""  # 法律依据
+    method: str = "现场"  # 检查方式: 现场 / 非现场 / 书面
+    department: str = "生态环境"  # 责任部门
+    extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class ItemResult(SQLModel, table=True):
+    """The outcome of one item at one drawn firm (``results items``)."""
+
+    __tablename__ = "item_result"
+    draw_id: int = Field(primary_key=True, foreign_key="draw.id")
+    uscc: str = Field(primary_key=True)
+    item: str = Field(primary_key=True)
+    checked: bool = True
+    problem: bool = False
+    measures: str = ""
+
+
+class FollowUp(SQLModel, table=True):
+    """Work that a finding leaves behind: 责令改正 with its 整改期限 (kind ``rectify``), or an
+    off-site finding that needs a visit (kind ``onsite``). Open until ``closed_on`` is set."""
+
+    __tablename__ = "followup"
+    __table_args__ = (UniqueConstraint("draw_id", "uscc", "item", "kind", name="uq_followup"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(index=True, foreign_key="draw.id")
+    uscc: str = Field(index=True)
+    item: str = ""
+    kind: str
+    reason: str = ""
+    deadline: dt.date | None = None
+    created_at: str
+    closed_on: dt.date | None = None
+    evidence: str = ""
