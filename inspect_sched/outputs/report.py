@@ -18,6 +18,7 @@ draws Chinese as empty boxes. They carry no timestamp, so the same data gives th
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import statistics
 from collections import Counter, defaultdict
@@ -32,7 +33,8 @@ from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
-from inspect_sched.store.models import Draw, DrawFirm, Enterprise, Inspector, Result
+from inspect_sched.services.followups import firm_modes
+from inspect_sched.store.models import Draw, DrawFirm, Enterprise, FollowUp, Inspector, Result
 
 STRATA = ("key", "general", "special")
 CREDITS = ("green", "blue", "yellow", "red", "black")
@@ -67,6 +69,8 @@ class ReportData:
     results_by_kind: Counter[str]
     results_by_stratum: dict[str, Counter[str]]
     deviating: int
+    offsite: tuple[int, int] = (0, 0)  # off-site (非现场) checks drawn, done
+    followups: tuple[int, int, int] = (0, 0, 0)  # opened, closed, open and past the deadline
 
 
 def _pct(a: int, b: int) -> str:
@@ -94,13 +98,18 @@ def collect(session: Session, year: int) -> ReportData:
     by_kind: Counter[str] = Counter()
     by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     deviating = 0
+    off_drawn = off_done = 0
     for d in draws:
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
+        modes = firm_modes(session, d.id)
         drawn = done = 0
         for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == d.id)):
             r = results.get(f.uscc)
             if d.superseded_by is not None and r is None:
                 continue  # superseded and never visited: not an inspection (SPEC §2)
+            if modes.get(f.uscc) == "非现场":
+                off_drawn += 1
+                off_done += r is not None
             key = where.get(f.uscc, (f.stratum, "removed"))
             cell = cells[key]
             cell.drawn += 1
@@ -121,8 +130,13 @@ def collect(session: Session, year: int) -> ReportData:
         if i.active:
             load_drawn.setdefault(i.inspector_id, 0)
             load_done.setdefault(i.inspector_id, 0)
+    year_end = dt.date(year, 12, 31)
+    ids = {d.id for d in draws}
+    follow = [f for f in session.exec(select(FollowUp)) if f.draw_id in ids]
+    overdue = sum(1 for f in follow if f.closed_on is None and f.deadline is not None and f.deadline < year_end)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
-                      by_kind, dict(by_stratum), deviating)
+                      by_kind, dict(by_stratum), deviating, (off_drawn, off_done),
+                      (len(follow), sum(1 for f in follow if f.closed_on is not None), overdue))
 
 
 def _ordered_keys(cells: dict[tuple[str, str], Cell]) -> list[tuple[str, str]]:
@@ -165,6 +179,10 @@ def sheets(data: ReportData) -> list[Sheet]:
         ["检查覆盖率 share of active firms inspected", total.share()],
         ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
         ["实际人员与分派不一致 results with deviating teams", data.deviating],
+        ["非现场检查（抽中/已检查） off-site checks drawn / done", "{} / {}".format(*data.offsite)],
+        ["非现场检查占比 off-site share of inspections done", _pct(data.offsite[1], total.done)],
+        ["整改跟踪（开立/已完成/年末逾期） follow-ups opened / closed / overdue at year end",
+         "{} / {} / {}".format(*data.followups)],
         ["人均分派检查（最少/中位/最多） assigned per inspector min/median/max",
          "{} / {} / {}".format(*_spread(drawn_load))],
         ["人均完成检查（最少/中位/最多） done per inspector min/median/max",
