@@ -445,6 +445,7 @@ CASES: dict[str, Case] = {
             "--allow-partial",
         ],
         ("pdf", "xlsx"),
+        code=2,  # a wrong option value is wrong usage (issue 13)
     ),
     "publish_before_all_results": Case(
         lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")], ("--allow-partial",)

@@ -324,8 +324,9 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
 
 def test_bad_format_is_refused(drawn: tuple[str, int], tmp_path: Path) -> None:
     url, draw_id = drawn
-    out = run(url, "publish", "--draw", str(draw_id), "--out", str(tmp_path / "p"), "--format", "pdf", code=1)
-    assert "unknown format 'pdf'" in out
+    # Wrong usage, like any other bad option value (issue 13): exit 2, nothing written.
+    out = run(url, "publish", "--draw", str(draw_id), "--out", str(tmp_path / "p"), "--format", "pdf", code=2)
+    assert "unknown format 'pdf'" in out and not (tmp_path / "p").exists()
 
 
 # ---------------------------------------------------------------------------- tampering
