@@ -25,6 +25,9 @@ from inspect_sched.schema import uscc, vocab
 from inspect_sched.store import importers
 from inspect_sched.store.db import get_engine, init_db
 
+# Long runs (kills, fuzzing, concurrent processes): `-m 'not slow'` skips them locally; CI runs all.
+pytestmark = pytest.mark.slow
+
 IMPORTERS = {
     "enterprises": importers.import_enterprises,
     "inspectors": importers.import_inspectors,
