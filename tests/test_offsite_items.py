@@ -326,3 +326,80 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"), "--format", "csv")
     text_ = (tmp_path / "pub" / "public-draw-1.csv").read_text(encoding="utf-8-sig")
     assert "联合抽查部门（检查实施机关）：市场监管（株洲市市场监督管理局）；生态环境（市生态环境保护综合行政执法支队）" in text_
+
+
+# ---------------------------------------------------------------- team size per stratum
+
+
+def test_stratum_team_size_gives_offsite_firms_one_inspector(db_url: str, tmp_path: Path) -> None:
+    out, _ = _offsite_draw(db_url, tmp_path, "team_size = 1\n")  # appended to [strata.offsite]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["policy"]["strata"]["offsite"] == {"full_coverage": True, "team_size": 1}
+    assert "team_size" not in manifest["policy"]["strata"]["key"]
+    rows = list(csv.DictReader(io.StringIO((out / "assignments.csv").read_text())))
+    sizes = {r["uscc"]: len(r["inspector_ids"].split(";")) for r in rows}
+    assert {sizes[u] for u in LISTED} == {1}
+    assert {n for u, n in sizes.items() if u not in LISTED} == {2}
+    assert cli_ok(db_url, "verify", str(out)).strip().endswith("verified")
+
+
+def test_an_on_site_stratum_cannot_have_a_team_of_one(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="art. 42"):
+        load_policy(_write(tmp_path / "p.toml", '[strata.key]\nratio = "0.25"\nteam_size = 1\n'
+                           '[strata.general]\nratio = "0.05"\n[strata.special]\nfull_coverage = true\n'))
+    # The same stratum checked by documents may.
+    p = load_policy(_write(tmp_path / "q.toml", '[strata.key]\nratio = "0.25"\nteam_size = 1\n'
+                           '[strata.general]\nratio = "0.05"\n[strata.special]\nfull_coverage = true\n'
+                           '[modes]\nkey = "书面"\n'))
+    assert p.strata["key"].team_size == 1
+
+
+@pytest.mark.parametrize("specialty", [False, True])
+def test_per_firm_team_sizes_on_every_solver_path(specialty: bool) -> None:
+    """Typed flow (two departments) and CP-SAT (departments + a specialty that overlaps)."""
+    firms = [Firm(firm_uscc(i), "厂", "天元区", "general", "blue", "low", "active", "",
+                  "", ("辐射",) if specialty and i % 2 else ()) for i in range(12)]
+    people = [InspectorRec(f"E{i:02d}", "e", "u", "荷塘区", "生态环境", dt.date(2030, 1, 1), True,
+                           ("辐射",) if i % 3 == 0 else ()) for i in range(12)]
+    people += [InspectorRec(f"M{i:02d}", "m", "u", "荷塘区", "市场监管", dt.date(2030, 1, 1), True,
+                            ("辐射",) if specialty and i == 0 else ()) for i in range(6)]
+    sizes = {firm_uscc(i): 3 for i in range(0, 12, 4)}  # every 4th firm needs a team of three
+    rules = Rules(2, 6, True, 365, {"辐射": "辐射"}, ("生态环境", "市场监管"), (), sizes)
+    excl = pair_exclusions(firms, people, [], [], rules, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    a = assign("seed-x", firms, people, excl, rules)
+    assert {u: len(t) for u, t in a.teams.items()} == {f.uscc: sizes.get(f.uscc, 2) for f in firms}
+    assert check_assignment("seed-x", firms, people, excl, rules, a) == []
+    # A team of two where three are asked is named by the independent check.
+    u = firm_uscc(0)
+    short = Assignment({**a.teams, u: a.teams[u][:2]}, a.objective, a.solver, a.status)
+    assert any("rules ask for 3" in p for p in check_assignment("seed-x", firms, people, excl, rules, short))
+    if specialty:
+        assert "CP-SAT" in a.solver
+
+
+@pytest.mark.parametrize("departments", [("生态环境",), ("生态环境", "市场监管")])
+def test_per_firm_team_sizes_are_optimal_by_brute_force(departments: tuple[str, ...]) -> None:
+    from itertools import combinations, product
+
+    from inspect_sched.core.tickets import assign_cost
+
+    firms = [_firm(firm_uscc(i), "天元区") for i in range(3)]
+    people = [_insp(f"E{i}", "荷塘区", "生态环境") for i in range(4)] + [_insp("M0", "荷塘区", "市场监管"),
+                                                                        _insp("M1", "荷塘区", "市场监管")]
+    sizes = {firm_uscc(1): 3}
+    rules = Rules(2, 2, True, 365, {}, departments, (), sizes)
+    excl = pair_exclusions(firms, people, [], [], rules, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    ids = [p.inspector_id for p in people if p.department in departments]
+    dept = {p.inspector_id: p.department for p in people}
+    best = None
+    options = [list(combinations(ids, rules.k_for(f.uscc))) for f in firms]
+    for teams in product(*options):
+        load = [i for t in teams for i in t]
+        if any(load.count(i) > rules.max_per_inspector for i in set(load)):
+            continue
+        if any(not all(any(dept[i] == d for i in t) for d in departments) for t in teams):
+            continue
+        cost = sum(assign_cost("bf", f.uscc, i) for f, t in zip(firms, teams, strict=True) for i in t)
+        best = cost if best is None else min(best, cost)
+    a = assign("bf", firms, people, excl, rules)
+    assert a.objective == best

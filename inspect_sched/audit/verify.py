@@ -17,8 +17,8 @@ from inspect_sched.audit.bundle import (
     ledger_body,
     plan_commitment,
 )
-from inspect_sched.core.assign import Assignment, Rules, check_assignment
-from inspect_sched.core.derive import derive
+from inspect_sched.core.assign import Assignment, check_assignment
+from inspect_sched.core.derive import derive, task_rules
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.errors import InspectSchedError, VerificationError
@@ -148,7 +148,7 @@ def verify_bundle(folder: str | Path) -> list[str]:
         problems += [
             f"assignments.csv: {p}" for p in check_assignment(
                 seed, selected, inputs.inspectors, d.exclusions,
-                Rules.from_policy(spec.policy, spec.departments), claimed,
+                task_rules(spec, d.rows), claimed,
             )
         ]
     except (UnicodeDecodeError, KeyError, csv.Error):

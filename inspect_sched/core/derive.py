@@ -7,7 +7,7 @@ that the two agree is the whole audit.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from inspect_sched.core.assign import Assignment, Rules, assign, pair_exclusions
@@ -82,6 +82,14 @@ class Derivation:
         return [r for r in self.rows if r.selected]
 
 
+def task_rules(spec: DrawSpec, rows: list[FrameRow]) -> Rules:
+    """assign-v1's rules for this draw, with each selected firm's stratum team size if set."""
+    rules = Rules.from_policy(spec.policy, spec.departments)
+    sizes = {r.framed.firm.uscc: spec.policy.strata[r.framed.stratum].team_size
+             for r in rows if r.selected and spec.policy.strata[r.framed.stratum].team_size is not None}
+    return replace(rules, team_size_of=sizes) if sizes else rules
+
+
 def derive(inputs: Inputs, spec: DrawSpec, seed: str) -> Derivation:
     """Sample every stratum (draw-v1) and assign teams (assign-v1). Raises AssignmentInfeasible."""
     planned = plan_strata(inputs, spec)
@@ -95,7 +103,7 @@ def derive(inputs: Inputs, spec: DrawSpec, seed: str) -> Derivation:
         merged.sort(key=lambda r: (r.order_ticket, r.framed.firm.uscc))
         rows += merged
     selected = [r.framed.firm for r in rows if r.selected]
-    rules = Rules.from_policy(spec.policy, spec.departments)
+    rules = task_rules(spec, rows)
     exclusions = pair_exclusions(
         selected, inputs.inspectors, inputs.conflicts, inputs.history, rules,
         spec.period.first_day, spec.period.last_day,

@@ -76,13 +76,16 @@ class StratumRule:
     ratio: Fraction | None = None
     count: int | None = None
     full_coverage: bool = False
+    team_size: int | None = None  # this stratum's team size; None: the policy's team_size
 
     def as_dict(self) -> dict[str, Any]:
+        # team_size only when set, so that strata without it keep their bytes.
+        extra = {} if self.team_size is None else {"team_size": self.team_size}
         if self.full_coverage:
-            return {"full_coverage": True}
+            return {"full_coverage": True, **extra}
         if self.count is not None:
-            return {"count": self.count}
-        return {"ratio": decimal_string(self.ratio)}
+            return {"count": self.count, **extra}
+        return {"ratio": decimal_string(self.ratio), **extra}
 
 
 @dataclass(frozen=True)
@@ -229,20 +232,25 @@ def _stratum(raw: Any, name: str) -> StratumRule:
     where = f"[strata.{name}]"
     if not isinstance(raw, dict):
         raise PolicyError(f"policy {where} must be a table with ratio, count or full_coverage")
-    _check_keys(raw, {"ratio", "count", "full_coverage"}, where)
+    _check_keys(raw, {"ratio", "count", "full_coverage", "team_size"}, where)
     given = [k for k in ("ratio", "count", "full_coverage") if k in raw]
     if len(given) != 1:
         raise PolicyError(f"policy {where}: give exactly one of ratio, count or full_coverage")
+    team = None
+    if "team_size" in raw:
+        # 行政处罚法 art. 42 (two inspectors) binds on-site enforcement; an off-site or
+        # documents check may be done by one (the policy's [modes] decides which it is).
+        team = _int(raw["team_size"], f"strata.{name}.team_size", 1)
     if "ratio" in raw:
         r = _exact(raw["ratio"], f"strata.{name}.ratio")
         if not 0 <= r <= 1:
             raise PolicyError(f"policy strata.{name}.ratio = {raw['ratio']!r} must be between 0 and 1")
-        return StratumRule(ratio=r)
+        return StratumRule(ratio=r, team_size=team)
     if "count" in raw:
-        return StratumRule(count=_int(raw["count"], f"strata.{name}.count", 0))
+        return StratumRule(count=_int(raw["count"], f"strata.{name}.count", 0), team_size=team)
     if raw["full_coverage"] is not True:
         raise PolicyError(f"policy {where}: full_coverage must be true (or use ratio/count)")
-    return StratumRule(full_coverage=True)
+    return StratumRule(full_coverage=True, team_size=team)
 
 
 def parse_policy(data: dict[str, Any], source: str = "policy") -> Policy:
@@ -274,6 +282,14 @@ def _parse(data: dict[str, Any]) -> Policy:
     if missing:
         raise PolicyError(f"policy [strata]: missing {', '.join(missing)}; define every stratum")
     modes = _modes(merged.get("modes", {}), names)
+    for s in names:
+        size = strata_raw[s].get("team_size") if isinstance(strata_raw[s], dict) else None
+        mode = modes.get(s, "非现场" if s == OFFSITE else "现场")
+        if isinstance(size, int) and not isinstance(size, bool) and size < 2 and mode == "现场":
+            raise PolicyError(
+                f"policy strata.{s}.team_size = {size}: an on-site (现场) check needs at least two "
+                "inspectors (行政处罚法 art. 42); only an off-site or documents stratum may use one"
+            )
     exempt = merged.get("cross_district_exempt", [])
     if not isinstance(exempt, list) or not all(isinstance(e, str) and e.strip() for e in exempt):
         raise PolicyError(

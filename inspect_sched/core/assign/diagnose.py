@@ -35,7 +35,6 @@ _ADVICE = {
 
 def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
     """Per-firm and global counting checks; raise a helpful AssignmentInfeasible."""
-    k = inst.k
     groups: dict[tuple, list[tuple[str, Counter]]] = defaultdict(list)
     # Only the task's departments' inspectors matter: counting the others ("department
     # removes 17") over the whole pool says nothing a clerk can act on.
@@ -45,10 +44,10 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
     group_ids = {g: [i.inspector_id for i, m in zip(inst.inspectors, mask, strict=True)
                      if m and i.department in depts]
                  for g, mask in inst.member.items()}
-    for f, idx, need in zip(inst.firms, inst.elig, inst.needs, strict=True):
+    for f, idx, need, k in zip(inst.firms, inst.elig, inst.needs, inst.ks.tolist(), strict=True):
         problems = []
         if len(idx) < k:
-            problems.append(("count", len(idx)))
+            problems.append(("count", len(idx), k))
         for g in need:
             if not inst.member[g][idx].any():
                 problems.append(g)
@@ -65,7 +64,7 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
             have = "has" if n == 1 else "have"
             if problem[0] == "count":
                 what = (
-                    f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {k}"
+                    f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {problem[2]}"
                 )
             elif problem[0] == "dept":
                 what = (f"{have} no eligible inspector of department {problem[1]} "
@@ -103,11 +102,12 @@ def _capacity_check(inst: _Instance) -> None:
     reach = np.zeros(n_insp, dtype=np.int64)
     for idx in inst.elig:
         reach[idx] += 1
-    places = inst.k * len(inst.firms)
+    places = int(inst.ks.sum())
     coverable = int(np.minimum(reach, cap).sum())
     if coverable < places:
+        sizes = str(inst.k) if int(inst.ks.min()) == inst.k else f"{int(inst.ks.min())}–{inst.k}"
         raise AssignmentInfeasible(
-            f"k·F = {places} team places ({len(inst.firms)} firms × {inst.k}) but the eligible "
+            f"k·F = {places} team places ({len(inst.firms)} firms × {sizes}) but the eligible "
             f"inspectors can cover at most {coverable} with max_per_inspector = {cap}; "
             "raise max_per_inspector or add inspectors"
         )

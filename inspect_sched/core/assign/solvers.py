@@ -69,7 +69,7 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     mcf.add_arcs_with_capacity_and_unit_cost(
         np.full(n_f, src, dtype=np.int64),
         firm_nodes,
-        np.full(n_f, inst.k, dtype=np.int64),
+        inst.ks,
         np.zeros(n_f, dtype=np.int64),
     )
     pair_arcs = mcf.add_arcs_with_capacity_and_unit_cost(
@@ -81,7 +81,7 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64),
         np.zeros(n_i, dtype=np.int64),
     )
-    return _run_flow(mcf, src, sink, inst.k * n_f, pair_arcs)
+    return _run_flow(mcf, src, sink, int(inst.ks.sum()), pair_arcs)
 
 
 def _disjoint_needs(inst: _Instance) -> bool:
@@ -91,8 +91,8 @@ def _disjoint_needs(inst: _Instance) -> bool:
     describe exactly the feasible teams (departments are always disjoint; a single
     specialty need is trivially so).
     """
-    for idx, need in zip(inst.elig, inst.needs, strict=True):
-        if len(need) > inst.k:
+    for idx, need, k in zip(inst.elig, inst.needs, inst.ks.tolist(), strict=True):
+        if len(need) > k:
             return False
         for a in range(len(need)):
             for b in range(a + 1, len(need)):
@@ -127,7 +127,7 @@ def _solve_typed_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     for f, need in enumerate(inst.needs):
         tails.append(0)
         heads.append(int(free_slot[f]))
-        caps.append(inst.k - len(need))
+        caps.append(int(inst.ks[f]) - len(need))
         for g in need:
             tails.append(0)
             heads.append(slot_of[(f, g)])
@@ -156,7 +156,7 @@ def _solve_typed_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64),
         np.zeros(n_i, dtype=np.int64),
     )
-    return _run_flow(mcf, 0, sink, inst.k * n_f, pair_arcs)
+    return _run_flow(mcf, 0, sink, int(inst.ks.sum()), pair_arcs)
 
 
 def _solve_cpsat(inst: _Instance, fs, ins, cs, hint=None, first_only: bool = False) -> np.ndarray | None:
@@ -176,7 +176,7 @@ def _solve_cpsat(inst: _Instance, fs, ins, cs, hint=None, first_only: bool = Fal
         by_insp[i].append(j)
     for f in range(len(inst.firms)):
         js = by_firm.get(f, [])
-        model.add(sum(x[j] for j in js) == inst.k)
+        model.add(sum(x[j] for j in js) == int(inst.ks[f]))
         for g in inst.needs[f]:
             m = inst.member[g]
             model.add(sum(x[j] for j in js if m[ins[j]]) >= 1)
