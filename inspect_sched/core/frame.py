@@ -15,9 +15,10 @@ from typing import Any
 
 from inspect_sched.core.inputs import Firm, Inputs, Inspection
 from inspect_sched.errors import DrawError
+from inspect_sched.schema.entities import COLUMNS
 from inspect_sched.schema.periods import Period
 from inspect_sched.schema.policy import OFFSITE, Policy
-from inspect_sched.schema.vocab import CATEGORY, COLUMNS, CREDIT, DEFAULT_DEPARTMENT, RISK
+from inspect_sched.schema.vocab import CATEGORY, CREDIT, DEFAULT_DEPARTMENT, RISK
 
 # Reasons in the order SPEC §4 checks them; the first that matches is recorded.
 EXCLUSION_REASONS = ("positive_list", "inactive", "annual_cap", "recently_inspected")

@@ -12,8 +12,18 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
+from inspect_sched.schema.entities import (
+    CONFLICT,
+    ENTERPRISE,
+    ENTITIES,
+    HISTORY,
+    INSPECTOR,
+    POSITIVE_LIST,
+    Entity,
+)
 
 
 def split_list(text: str) -> tuple[str, ...]:
@@ -25,56 +35,20 @@ def join_list(items: Iterable[str]) -> str:
     return ";".join(sorted(set(items)))
 
 
-@dataclass(frozen=True)
-class Firm:
-    uscc: str
-    name: str
-    district: str
-    category: str
-    credit: str
-    risk: str
-    status: str
-    industry: str
-    address: str
-    tags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class InspectorRec:
-    inspector_id: str
-    name: str
-    unit: str
-    district: str
-    department: str
-    cert_valid_until: dt.date
-    active: bool
-    specialties: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PositiveEntry:
-    uscc: str
-    start: dt.date
-    end: dt.date
-
-
-@dataclass(frozen=True)
-class Conflict:
-    inspector_id: str
-    uscc: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Inspection:
-    """A past inspection. ``source`` is ``import`` or ``draw:<id>`` / ``result:<id>``."""
-
-    uscc: str
-    date: dt.date
-    kind: str
-    inspector_ids: tuple[str, ...]
-    source: str
-
+# The frozen records, one per input table, built from the registry's frozen fields. Their
+# field order is the column order of ``inputs/<table>.csv`` (bundle format draw-v1).
+if TYPE_CHECKING:
+    Firm = Any
+    InspectorRec = Any
+    PositiveEntry = Any
+    Conflict = Any
+    Inspection = Any
+else:
+    Firm = ENTERPRISE.record_class("Firm", module=__name__)
+    InspectorRec = INSPECTOR.record_class("InspectorRec", module=__name__)
+    PositiveEntry = POSITIVE_LIST.record_class("PositiveEntry", module=__name__)
+    Conflict = CONFLICT.record_class("Conflict", module=__name__)
+    Inspection = HISTORY.record_class("Inspection", module=__name__)
 
 TABLES: dict[str, type] = {
     "enterprises": Firm,
@@ -83,6 +57,7 @@ TABLES: dict[str, type] = {
     "conflicts": Conflict,
     "history": Inspection,
 }
+ENTITY_OF: dict[str, Entity] = {name: ENTITIES[name] for name in TABLES}
 
 
 def _cell(value: object) -> str:
@@ -95,12 +70,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _parse(kind: type, name: str, value: str) -> object:
-    if name in ("tags", "specialties", "inspector_ids"):
+def _parse(kind: str, value: str) -> object:
+    """A canonical CSV cell back to its record value (``kind`` of the registry field)."""
+    if kind == "list":
         return split_list(value)
-    if name in ("cert_valid_until", "start", "end", "date"):
+    if kind == "date":
         return dt.date.fromisoformat(value)
-    if name == "active":
+    if kind == "bool":
         return value == "1"
     return value
 
@@ -153,6 +129,7 @@ class Inputs:
             if path not in files:
                 raise VerificationError([f"{path}: missing from the bundle"])
             names = [f.name for f in fields(rec)]
+            kinds = [f.kind for f in ENTITY_OF[name].frozen]
             try:
                 text = files[path].decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -166,7 +143,7 @@ class Inputs:
                 if len(row) != len(names):
                     raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
                 try:
-                    rows.append(rec(*(_parse(rec, n, v) for n, v in zip(names, row, strict=True))))
+                    rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
                 except ValueError as exc:
                     raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
             tables[name] = rows

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspect_sched.audit.ledger_view import verify_ledger
 from inspect_sched.audit.verify import verify_bundle
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.outputs.publish import publish
 from inspect_sched.services.draws import DrawResult, PlanResult, build_spec, make_draw, make_plan
+from inspect_sched.services.ledger import verify_ledger
 from inspect_sched.services.results import ResultsSummary, import_results
 from inspect_sched.store import importers
 from inspect_sched.store.db import get_engine, init_db

@@ -242,7 +242,7 @@ def item_summary(session: Session, draw_id: int) -> dict[str, str]:
     return {u: "；".join(p) for u, p in parts.items()}
 
 
-def _check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+def check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
     """The latest ``items`` entry of a draw vouches for all its item results."""
     draw_id = body.get("draw_id")
     latest = max((o.sequence for o in session.exec(select(LedgerEntry).where(
@@ -255,4 +255,16 @@ def _check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -
     return []
 
 
-ledger.ENTRY_CHECKS["items"] = _check_items_entry
+
+def check_followup_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+    """A closing recorded in the ledger must still be what the follow-up row says."""
+    f = session.get(FollowUp, body.get("followup_id"))
+    where = f"ledger entry {e.sequence}"
+    if f is None:
+        return [f"{where}: follow-up {body.get('followup_id')} it closed is missing from the database"]
+    stored = (f.draw_id, f.uscc, f.item, f.kind, f.closed_on.isoformat() if f.closed_on else None, f.evidence)
+    said = (body.get("draw_id"), body.get("uscc"), body.get("item"), body.get("followup_kind"),
+            body.get("closed_on"), body.get("evidence"))
+    if stored != said:
+        return [f"{where}: follow-up {f.id} differs from its closing record (edited outside `followups close`)"]
+    return []
