@@ -200,6 +200,16 @@ def test_offsite_stream_is_drawn_assigned_verified_and_published(db_url: str, tm
     assert by_code[onsite][2] == ("排污许可证执行情况（未发现问题）；"
                                   "污染物排放情况（发现问题：责令改正，整改期限 2026-12-20）")
     assert "ledger verified" in cli_ok(db_url, "ledger", "verify")
+    # The annual report counts the off-site checks and the follow-ups.
+    import openpyxl
+
+    cli_ok(db_url, "report", "--year", "2026", "--out", str(tmp_path / "rep"))
+    sheet = openpyxl.load_workbook(tmp_path / "rep" / "report-2026.xlsx").worksheets[0]
+    facts = {r[0]: r[1] for r in sheet.iter_rows(values_only=True) if r[0]}
+    n_off = len(LISTED)
+    assert facts["非现场检查（抽中/已检查） off-site checks drawn / done"] == f"{n_off} / {n_off}"
+    assert facts["非现场检查占比 off-site share of inspections done"] == f"{100 * n_off / len(firms):.1f}%"
+    assert facts["整改跟踪（开立/已完成/年末逾期） follow-ups opened / closed / overdue at year end"] == "2 / 0 / 1"
 
 
 def test_item_results_errors_and_follow_up_closing(db_url: str, tmp_path: Path) -> None:
