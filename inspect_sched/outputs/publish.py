@@ -42,9 +42,10 @@ from inspect_sched.errors import InspectSchedError, NotFoundError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
+from inspect_sched.services.amend import current_firms
 from inspect_sched.services.followups import firm_modes, item_summary
 from inspect_sched.services.results import inspector_names
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Result
+from inspect_sched.store.models import Draw, DrawFile, Result
 
 PUBLIC_COLUMNS = [
     "序号", "抽查任务", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
@@ -96,8 +97,11 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     draw = session.get(Draw, draw_id)
     if draw is None:
         raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
-    firms = list(session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id).order_by(DrawFirm.uscc)))
+    everyone = sorted(current_firms(session, draw_id), key=lambda f: f.uscc)
     results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == draw_id))}
+    # A firm removed after the draw (SPEC §7) is listed only with its own result, if any
+    # (e.g. 已关闭或停产); it is never pending, its replacement is.
+    firms = [f for f in everyone if f.status != "removed" or f.uscc in results]
     pending = [f for f in firms if f.uscc not in results]
     if pending and not allow_partial:
         shown = ", ".join(f.uscc for f in pending[:5]) + (" …" if len(pending) > 5 else "")
@@ -115,13 +119,17 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     show_mode = any(m != "现场" for m in modes.values())
     done = [f for f in firms if f.uscc in results]
     names = inspector_names(session, draw_id, {i for f in done for i in split_list(results[f.uscc].inspector_ids)})
+    by_uscc = {f.uscc: f for f in everyone}
     rows = []
     for n, f in enumerate(done, start=1):
         r = results[f.uscc]
-        row = [str(n), draw.task, per_item.get(f.uscc, items), f.name, f.uscc, r.date.isoformat(),
+        name = f.name
+        if f.replaces:
+            name += f"（补充抽取，替代 {by_uscc[f.replaces].name if f.replaces in by_uscc else f.replaces}）"
+        row = [str(n), draw.task, per_item.get(f.uscc, items), name, f.uscc, r.date.isoformat(),
                _team(r.inspector_ids, names), r.result, r.measures or ""]
         if show_mode:
-            row.insert(3, modes[f.uscc])
+            row.insert(3, modes.get(f.uscc, "现场"))
         rows.append(row)
     p = parse_period(draw.period)
     facts = [
@@ -148,8 +156,7 @@ def _units(session: Session, draw_id: int, departments: list[str]) -> dict[str, 
     """Each department of a joint task and the units its drawn inspectors belong to (frozen pool)."""
     f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
     pool = list(csv.DictReader(io.StringIO(f.content.decode("utf-8")))) if f is not None else []
-    used = {i for d in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))
-            for i in split_list(d.inspector_ids)}
+    used = {i for d in current_firms(session, draw_id) for i in split_list(d.inspector_ids)}
     out: dict[str, set[str]] = {d: set() for d in departments}
     for r in pool:
         if r["inspector_id"] in used and r["department"] in out and r.get("unit"):

@@ -33,8 +33,9 @@ from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
+from inspect_sched.services.amend import current_firms, replacement_count
 from inspect_sched.services.followups import firm_modes
-from inspect_sched.store.models import Draw, DrawFirm, Enterprise, FollowUp, Inspector, Result
+from inspect_sched.store.models import Draw, Enterprise, FollowUp, Inspector, Result
 
 STRATA = ("key", "general", "special")
 CREDITS = ("green", "blue", "yellow", "red", "black")
@@ -71,6 +72,7 @@ class ReportData:
     deviating: int
     offsite: tuple[int, int] = (0, 0)  # off-site (非现场) checks drawn, done
     followups: tuple[int, int, int] = (0, 0, 0)  # opened, closed, open and past the deadline
+    replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
 
 
 def _pct(a: int, b: int) -> str:
@@ -99,14 +101,15 @@ def collect(session: Session, year: int) -> ReportData:
     by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     deviating = 0
     off_drawn = off_done = 0
+    replacements = 0
     for d in draws:
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
         modes = firm_modes(session, d.id)
         drawn = done = 0
-        for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == d.id)):
+        for f in current_firms(session, d.id):
             r = results.get(f.uscc)
-            if d.superseded_by is not None and r is None:
-                continue  # superseded and never visited: not an inspection (SPEC §2)
+            if (d.superseded_by is not None or f.status == "removed") and r is None:
+                continue  # superseded or replaced (SPEC §7), and never visited: not an inspection
             if modes.get(f.uscc) == "非现场":
                 off_drawn += 1
                 off_done += r is not None
@@ -124,6 +127,7 @@ def collect(session: Session, year: int) -> ReportData:
                 by_stratum[key[0]][r.result] += 1
                 deviating += bool(r.deviates)
         per_draw[d.id] = (drawn, done)
+        replacements += replacement_count(session, d.id)
     names = {}
     for i in session.exec(select(Inspector)):
         names[i.inspector_id] = i.name
@@ -135,7 +139,7 @@ def collect(session: Session, year: int) -> ReportData:
     follow = [f for f in session.exec(select(FollowUp)) if f.draw_id in ids]
     overdue = sum(1 for f in follow if f.closed_on is None and f.deadline is not None and f.deadline < year_end)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
-                      by_kind, dict(by_stratum), deviating, (off_drawn, off_done),
+                      by_kind, dict(by_stratum), deviating, replacements, (off_drawn, off_done),
                       (len(follow), sum(1 for f in follow if f.closed_on is not None), overdue))
 
 
@@ -179,6 +183,7 @@ def sheets(data: ReportData) -> list[Sheet]:
         ["检查覆盖率 share of active firms inspected", total.share()],
         ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
         ["实际人员与分派不一致 results with deviating teams", data.deviating],
+        ["补充抽取（替代无法检查的企业） replacement firms drawn after the draw", data.replacements],
         ["非现场检查（抽中/已检查） off-site checks drawn / done", "{} / {}".format(*data.offsite)],
         ["非现场检查占比 off-site share of inspections done", _pct(data.offsite[1], total.done)],
         ["整改跟踪（开立/已完成/年末逾期） follow-ups opened / closed / overdue at year end",

@@ -34,9 +34,10 @@ from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundError, RowProblem
 from inspect_sched.schema.policy import policy_from_dict
+from inspect_sched.services.amend import current_firms
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.importers import parse_item_results_file
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, FollowUp, ItemResult, LedgerEntry
+from inspect_sched.store.models import Draw, DrawFile, FollowUp, ItemResult, LedgerEntry
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 ITEM_CSV_COLUMNS = ["uscc", "item", "checked", "problem", "measures"]
@@ -65,9 +66,10 @@ def firm_modes(session: Session, draw_id: int) -> dict[str, str]:
     """uscc -> inspection mode (现场 / 非现场 / 书面) of each drawn firm, from its stratum."""
     pol = draw_manifest(session, draw_id).get("policy")
     policy = policy_from_dict(pol) if pol else None
+    # Replacements (SPEC §7) take the stratum of the firm they replace.
     return {
-        f.uscc: (policy.mode(f.stratum) if policy else "现场")
-        for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))
+        f.uscc: (policy.mode(f.stratum) if policy and f.stratum in policy.strata else "现场")
+        for f in current_firms(session, draw_id)
     }
 
 
