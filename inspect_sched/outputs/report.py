@@ -70,9 +70,9 @@ class ReportData:
     results_by_kind: Counter[str]
     results_by_stratum: dict[str, Counter[str]]
     deviating: int
+    replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
     offsite: tuple[int, int] = (0, 0)  # off-site (非现场) checks drawn, done
     followups: tuple[int, int, int] = (0, 0, 0)  # opened, closed, open and past the deadline
-    replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
 
 
 def _pct(a: int, b: int) -> str:
