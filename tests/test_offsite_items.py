@@ -413,3 +413,20 @@ def test_per_firm_team_sizes_are_optimal_by_brute_force(departments: tuple[str, 
         best = cost if best is None else min(best, cost)
     a = assign("bf", firms, people, excl, rules)
     assert a.objective == best
+
+
+def test_a_replacement_in_a_sized_stratum_gets_that_team_size(db_url: str, tmp_path: Path) -> None:
+    small_pool(get_engine(db_url), firms=60)
+    cli_ok(db_url, "import", "positive-list", str(_positive_list(tmp_path)))
+    pol = _write(tmp_path / "p.toml", OFFSITE_POLICY.replace(
+        "[strata.offsite]\nfull_coverage = true\n", '[strata.offsite]\nratio = "0.4"\nteam_size = 1\n'))
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--policy", str(pol),
+           "--out", str(tmp_path / "b"))
+    drawn_off = [f.uscc for f in drawn_firms(get_engine(db_url), 1) if f.stratum == "offsite"]
+    assert len(drawn_off) == 2
+    cli_ok(db_url, "amend", "replace-firm", "--draw", "1", "--uscc", drawn_off[0], "--reason", "已注销")
+    cli_ok(db_url, "export", "--draw", "1", "--out", str(tmp_path / "x"))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "x" / "assignments-current.csv").read_text())))
+    new = [r for r in rows if r["uscc"] in LISTED and r["uscc"] not in drawn_off]
+    assert len(new) == 1 and len(new[0]["inspector_ids"].split(";")) == 1
+    assert cli_ok(db_url, "verify", str(tmp_path / "x")).strip().endswith("verified")
