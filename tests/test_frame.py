@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from inspect_sched.core.frame import DrawSpec, classify, parse_departments, parse_filters
+from inspect_sched.cli.parsing import parse_departments, parse_filters
+from inspect_sched.core.frame import DrawSpec, classify, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Firm, Inputs, Inspection, PositiveEntry
 from inspect_sched.errors import DrawError
 from inspect_sched.schema.periods import parse_period
@@ -121,5 +122,17 @@ def test_bad_filters_are_clear_errors(bad: str) -> None:
 
 
 def test_departments_are_sorted_and_default_to_ecology() -> None:
-    assert parse_departments(None) == ("生态环境",)
-    assert parse_departments("市场监管, 生态环境") == ("市场监管", "生态环境")
+    assert normalize_departments(parse_departments(None)) == ("生态环境",)
+    assert normalize_departments(parse_departments("市场监管, 生态环境")) == ("市场监管", "生态环境")
+    assert normalize_departments(["生态环境", " 市场监管", "生态环境"]) == ("市场监管", "生态环境")
+
+
+def test_library_filters_are_typed_and_name_no_flag() -> None:
+    assert normalize_filters({"category": ["重点", "key"], "district": ("荷塘区",)}) == {
+        "category": ("key",), "district": ("荷塘区",)}
+    assert parse_filters(["category=重点", "district=荷塘区"]) == normalize_filters(
+        {"category": ["key"], "district": ["荷塘区"]})
+    for bad in ({"colour": ["red"]}, {"credit": ["purple"]}):
+        with pytest.raises(DrawError) as info:
+            normalize_filters(bad)
+        assert "--" not in str(info.value)

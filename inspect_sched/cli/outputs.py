@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click  # noqa: F401
 
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state  # noqa: F401
@@ -27,15 +29,16 @@ def results_import_cmd(state: AppState, file: str, draw_id: int) -> None:
     Example:
       inspect-sched results import 2026-12-检查结果.xlsx --draw 3
     """
+    from inspect_sched.cli.format import results_summary
     from inspect_sched.services.results import import_results
 
-    click.echo(str(import_results(state.engine(), file, draw_id)))
+    click.echo(results_summary(import_results(state.engine(), file, draw_id)))
 
 
-def _formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> Any:
     """A wrong --format is wrong usage (exit 2), like any other bad option value."""
+    from inspect_sched.cli.parsing import parse_formats
     from inspect_sched.errors import InspectSchedError
-    from inspect_sched.outputs.publish import parse_formats
 
     try:
         return parse_formats(value)
@@ -52,7 +55,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str
               help="Publish the firms that have results even if others are still pending (they are not named).")
 @pass_state
 @handle_errors
-def publish_cmd(state: AppState, draw_id: int, out: str, formats: list[str], allow_partial: bool) -> None:
+def publish_cmd(state: AppState, draw_id: int, out: str, formats: Any, allow_partial: bool) -> None:
     """Write the public result sheet (一公开) of a draw: public-draw-<id>.xlsx/.csv/.html.
 
     \b

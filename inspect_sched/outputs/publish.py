@@ -30,7 +30,7 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,14 +38,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from inspect_sched.core.inputs import split_list
-from inspect_sched.errors import InspectSchedError, NotFoundError
+from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
+from inspect_sched.outputs.formats import FORMATS, PublicFormat
 from inspect_sched.schema.periods import parse_period
-from inspect_sched.services.amend import current_firms
-from inspect_sched.services.followups import firm_modes, item_summary
-from inspect_sched.services.results import inspector_names
-from inspect_sched.store.models import Draw, DrawFile, Result
+from inspect_sched.store.models import DrawFile, Result
+from inspect_sched.store.queries import current_firms, firm_modes, inspector_names, item_summary, require_draw
 
 PUBLIC_COLUMNS = [
     "序号", "抽查任务", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
@@ -53,7 +52,6 @@ PUBLIC_COLUMNS = [
 ]
 # With off-site (or documents) checks in the draw, 检查方式 follows 抽查事项.
 MODE_COLUMNS = [*PUBLIC_COLUMNS[:3], "检查方式", *PUBLIC_COLUMNS[3:]]
-FORMATS = ("xlsx", "csv", "html")
 _COLUMN_WIDTHS = [6, 22, 40, 36, 22, 12, 44, 16, 36]
 
 
@@ -73,20 +71,19 @@ def period_text(label: str) -> str:
     return f"{p.year}年{p.first_day.month}月"
 
 
-def parse_formats(text: str | Sequence[str]) -> list[str]:
-    """``xlsx,csv`` -> ["xlsx", "csv"]; unknown names are an error saying what is accepted."""
-    parts = text.split(",") if isinstance(text, str) else list(text)
-    out: list[str] = []
-    for p in (p.strip().lower() for p in parts):
-        if not p:
-            continue
-        if p not in FORMATS:
-            raise InspectSchedError(f"unknown format {p!r}; use any of {', '.join(FORMATS)} (comma-separated)")
-        if p not in out:
-            out.append(p)
+def check_formats(formats: Iterable[PublicFormat | str]) -> tuple[PublicFormat, ...]:
+    """The formats, each once in the order given; an unknown one is an error naming the accepted."""
+    out: list[PublicFormat] = []
+    for f in formats:
+        try:
+            fmt = PublicFormat(f)
+        except ValueError:
+            raise InspectSchedError(f"unknown format {f!r}; use any of {', '.join(FORMATS)}") from None
+        if fmt not in out:
+            out.append(fmt)
     if not out:
         raise InspectSchedError(f"no format given; use any of {', '.join(FORMATS)}")
-    return out
+    return tuple(out)
 
 
 def _team(ids: str, names: dict[str, str]) -> str:
@@ -94,9 +91,7 @@ def _team(ids: str, names: dict[str, str]) -> str:
 
 
 def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> PublicSheet:
-    draw = session.get(Draw, draw_id)
-    if draw is None:
-        raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+    draw = require_draw(session, draw_id)
     everyone = sorted(current_firms(session, draw_id), key=lambda f: f.uscc)
     results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == draw_id))}
     # A firm removed after the draw (SPEC §7) is listed only with its own result, if any
@@ -105,10 +100,11 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     pending = [f for f in firms if f.uscc not in results]
     if pending and not allow_partial:
         shown = ", ".join(f.uscc for f in pending[:5]) + (" …" if len(pending) > 5 else "")
+        recorded = len(firms) - len(pending)
         raise InspectSchedError(
-            f"draw {draw_id}: results are recorded for {len(firms) - len(pending)} of {len(firms)} drawn firms "
-            f"(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
-            "or publish the inspected firms only with --allow-partial"
+            f"draw {draw_id}: results are recorded for {recorded} of {len(firms)} drawn firms "
+            f"(missing: {shown}). Import them first, or publish the inspected firms only (allow_partial)",
+            hint="results_missing", draw_id=draw_id, recorded=recorded, drawn=len(firms), shown=shown,
         )
     manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
     manifest = json.loads(manifest_file.content) if manifest_file is not None else {}
@@ -248,18 +244,18 @@ def html_bytes(sheet: PublicSheet) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-_RENDER = {"csv": csv_bytes, "xlsx": xlsx_sheet_bytes, "html": html_bytes}
+_RENDER = {PublicFormat.CSV: csv_bytes, PublicFormat.XLSX: xlsx_sheet_bytes, PublicFormat.HTML: html_bytes}
 
 
-def publish(engine: Engine, draw_id: int, out: str | Path, formats: str | Sequence[str] = FORMATS,
+def publish(engine: Engine, draw_id: int, out: str | Path, formats: Iterable[PublicFormat | str] = FORMATS,
             allow_partial: bool = False) -> list[Path]:
     """Write ``public-draw-<id>.<fmt>`` for each format into ``out``; return the paths."""
-    wanted = parse_formats(formats)
+    wanted = check_formats(formats)
     with Session(engine) as session:
         sheet = build_sheet(session, draw_id, allow_partial)
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder for --out")
+        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
     # Render everything before writing anything, so a failure leaves the folder as it was.
     rendered = {f: _RENDER[f](sheet) for f in wanted}
     paths = []

@@ -32,16 +32,15 @@ from inspect_sched.core.inputs import split_list
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
+from inspect_sched.schema import vocab
 from inspect_sched.schema.periods import parse_period
-from inspect_sched.services.amend import current_firms, replacement_count
-from inspect_sched.services.followups import firm_modes
+from inspect_sched.schema.vocab import CATEGORIES, CATEGORY_ZH, CREDITS
 from inspect_sched.store.models import Draw, Enterprise, FollowUp, Inspector, Result
+from inspect_sched.store.queries import current_firms, firm_modes, replacement_count
 
-STRATA = ("key", "general", "special")
-CREDITS = ("green", "blue", "yellow", "red", "black")
-STRATUM_ZH = {"key": "重点排污单位", "general": "一般排污单位", "special": "特殊监管对象"}
-CREDIT_ZH = {"green": "诚信", "blue": "良好", "yellow": "警示", "red": "不良", "black": "严重失信",
-             "removed": "已移出名录"}
+STRATA = CATEGORIES  # a firm's stratum is its category (SPEC §4)
+STRATUM_ZH = CATEGORY_ZH
+CREDIT_ZH = {**vocab.CREDIT_ZH, "removed": "已移出名录"}
 RESULT_EN = {"未发现问题": "no problem found", "责令改正": "ordered to correct", "立案查处": "case filed",
              "查无下落": "not found", "已关闭或停产": "closed/suspended", "拒绝检查": "refused"}
 
@@ -245,7 +244,7 @@ def _labels(zh: bool) -> dict[str, object]:
                 "coverage": "{y}年 各类别应检查与已检查", "share": "{y}年 各信用等级在产企业检查覆盖率",
                 "share_y": "覆盖率（%）", "load": "{y}年 执法人员完成检查数分布", "load_x": "每人完成检查数",
                 "load_y": "人数", "results": "{y}年 检查结果", "count": "数量", "result": lambda s: s}
-    return {"strata": {"key": "key", "general": "general", "special": "special"},
+    return {"strata": {s: s for s in STRATA},
             "credit": {c: c for c in [*CREDITS, "removed"]}, "drawn": "drawn", "done": "done",
             "coverage": "{y}: inspections drawn vs done by stratum", "share": "{y}: share of active firms inspected, by credit",
             "share_y": "share inspected (%)", "load": "{y}: inspections done per inspector",
@@ -321,7 +320,7 @@ def annual_report(engine: Engine, year: int, out: str | Path) -> list[Path]:
         raise InspectSchedError(f"year {year} is out of range; give a calendar year such as 2026")
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder for --out")
+        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
     with Session(engine) as session:
         data = collect(session, year)
     # Render everything first: a failure must not leave half a report behind.

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,10 @@ from sqlmodel import Session, select
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundError, RowProblem
-from inspect_sched.schema.policy import policy_from_dict
-from inspect_sched.services.amend import current_firms
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.importers import parse_item_results_file
-from inspect_sched.store.models import Draw, DrawFile, FollowUp, ItemResult, LedgerEntry
+from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry
+from inspect_sched.store.queries import draw_items, firm_modes, item_summary  # noqa: F401  (re-exported)
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 ITEM_CSV_COLUMNS = ["uscc", "item", "checked", "problem", "measures"]
@@ -50,27 +48,6 @@ def _now() -> str:
 
 def today_china() -> dt.date:
     return dt.datetime.now(CHINA).date()
-
-
-def draw_manifest(session: Session, draw_id: int) -> dict[str, Any]:
-    f = session.get(DrawFile, (draw_id, "manifest.json"))
-    return json.loads(f.content) if f is not None else {}
-
-
-def draw_items(session: Session, draw_id: int) -> list[str]:
-    """The items the draw's task checks, as frozen in its manifest."""
-    return list(draw_manifest(session, draw_id).get("policy", {}).get("items", []))
-
-
-def firm_modes(session: Session, draw_id: int) -> dict[str, str]:
-    """uscc -> inspection mode (现场 / 非现场 / 书面) of each drawn firm, from its stratum."""
-    pol = draw_manifest(session, draw_id).get("policy")
-    policy = policy_from_dict(pol) if pol else None
-    # Replacements (SPEC §7) take the stratum of the firm they replace.
-    return {
-        f.uscc: (policy.mode(f.stratum) if policy and f.stratum in policy.strata else "现场")
-        for f in current_firms(session, draw_id)
-    }
 
 
 def items_csv(rows: list[ItemResult]) -> bytes:
@@ -220,28 +197,6 @@ def list_followups(engine: Engine, as_of: dt.date | None = None, draw_id: int | 
             out.append(FollowUpView(f.id, f.draw_id, f.uscc, f.item, f.kind, f.reason, f.deadline,
                                     f.closed_on, f.evidence, overdue))
         return out
-
-
-def item_summary(session: Session, draw_id: int) -> dict[str, str]:
-    """uscc -> the public sheet's one-cell summary of its item results (empty when none)."""
-    follow = {(f.uscc, f.item, f.kind): f
-              for f in session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id))}
-    parts: dict[str, list[str]] = {}
-    for r in session.exec(select(ItemResult).where(ItemResult.draw_id == draw_id)
-                          .order_by(ItemResult.uscc, ItemResult.item)):
-        if not r.checked:
-            text = "未检查"
-        elif not r.problem:
-            text = "未发现问题"
-        else:
-            text = "发现问题" + (f"：{r.measures}" if r.measures else "")
-            f = follow.get((r.uscc, r.item, "rectify"))
-            if f is not None and f.deadline is not None:
-                text += f"，整改期限 {f.deadline.isoformat()}"
-                if f.closed_on is not None:
-                    text += f"，已于 {f.closed_on.isoformat()} 整改完成"
-        parts.setdefault(r.uscc, []).append(f"{r.item}（{text}）")
-    return {u: "；".join(p) for u, p in parts.items()}
 
 
 def check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:

@@ -55,31 +55,31 @@ InspectionItemBase = _base(ITEM, "InspectionItemBase")
 ItemResultBase = _base(ITEM_RESULT, "ItemResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
 
 
-class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type]
+class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "enterprise"
     id: int | None = Field(default=None, primary_key=True)
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class Inspector(InspectorBase, table=True):  # type: ignore[misc,valid-type]
+class Inspector(InspectorBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "inspector"
     id: int | None = Field(default=None, primary_key=True)
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class PositiveListEntry(PositiveListEntryBase, table=True):  # type: ignore[misc,valid-type]
+class PositiveListEntry(PositiveListEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "positive_list"
     __table_args__ = (UniqueConstraint("uscc", "start", name="uq_positive_list"),)
     id: int | None = Field(default=None, primary_key=True)
 
 
-class ConflictEntry(ConflictEntryBase, table=True):  # type: ignore[misc,valid-type]
+class ConflictEntry(ConflictEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "conflict"
     __table_args__ = (UniqueConstraint("inspector_id", "uscc", name="uq_conflict"),)
     id: int | None = Field(default=None, primary_key=True)
 
 
-class HistoryEntry(HistoryEntryBase, table=True):  # type: ignore[misc,valid-type]
+class HistoryEntry(HistoryEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """A past inspection. Imported rows have ``draw_id`` None; results of a draw set it."""
 
     __tablename__ = "history"
@@ -150,7 +150,7 @@ class DrawFirm(SQLModel, table=True):
     inspector_names: str = ""
 
 
-class Result(ResultBase, table=True):  # type: ignore[misc,valid-type]
+class Result(ResultBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """A recorded result of a drawn firm; ``deviates``: the team differs from the one drawn."""
 
     __tablename__ = "result"
