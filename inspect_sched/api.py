@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from sqlalchemy.engine import Engine
 
     from inspect_sched.audit.ledger_view import LedgerRow
     from inspect_sched.outputs.formats import PublicFormat
+    from inspect_sched.outputs.publish import PublishOutcome
     from inspect_sched.schema.policy import Policy
     from inspect_sched.services.draws import DrawResult, PlanResult
     from inspect_sched.services.results import ResultsSummary
@@ -145,11 +148,12 @@ class Database:
         return import_results(self.engine, path, draw_id)
 
     def publish(self, draw_id: int, out: PathLike, formats: Iterable[PublicFormat | str] | None = None,
-                allow_partial: bool = False) -> list[Path]:
-        """The public sheet (一公开) in each of ``formats`` (default all); the paths written."""
+                today: dt.date | None = None) -> PublishOutcome:
+        """Publish every result recorded so far (一公开) as a new version of the draw's sheet, in each
+        of ``formats`` (default all) plus the JSON sidecar; firms without a result are never named."""
         from inspect_sched.outputs.publish import FORMATS, publish
 
-        return publish(self.engine, draw_id, out, FORMATS if formats is None else formats, allow_partial)
+        return publish(self.engine, draw_id, out, FORMATS if formats is None else formats, today)
 
     def report(self, year: int, out: PathLike) -> list[Path]:
         """The annual report (xlsx and charts) of ``year`` into folder ``out``; the paths written."""

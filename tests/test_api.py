@@ -60,10 +60,12 @@ def test_the_whole_job_through_the_api(tmp_path: Path) -> None:
     rows = full_results(db.engine, draw.draw_id)
     summary = db.import_results(draw.draw_id, results_csv(tmp_path / "r.csv", rows))
     assert summary.recorded == summary.drawn == len(draw.derivation.sample)
-    paths = db.publish(draw.draw_id, tmp_path / "pub", formats=[PublicFormat.CSV, "html"])
-    assert [p.name for p in paths] == [f"public-draw-{draw.draw_id}.csv", f"public-draw-{draw.draw_id}.html"]
+    outcome = db.publish(draw.draw_id, tmp_path / "pub", formats=[PublicFormat.CSV, "html"])
+    assert outcome.version == 1 and outcome.pending == 0
+    assert sorted(p.name for p in outcome.paths) == sorted(
+        f"public-draw-{draw.draw_id}{v}.{f}" for v in ("", "-v1") for f in ("csv", "html", "json"))
 
     entries = db.ledger()
-    assert [(e.sequence, e.kind, e.draw_id) for e in entries] == [(1, "draw", 1), (2, "results", 1)]
+    assert [(e.sequence, e.kind, e.draw_id) for e in entries] == [(1, "draw", 1), (2, "results", 1), (3, "publish", 1)]
     assert entries[0].seed == "20261201093015482736" and entries[0].manifest_sha256 == draw.manifest_sha256
     assert db.verify_ledger() == []

@@ -33,7 +33,7 @@ def results_summary(s: ResultsSummary) -> str:
     ]
     if s.recorded < s.drawn:
         lines.append(f"  {s.drawn - s.recorded} firm(s) still without results; "
-                     "`publish` needs all of them (or --allow-partial)")
+                     "`publish` publishes the results recorded so far and never names these")
     for d in s.deviations:
         lines.append(f"  deviates from the assignment: {d}")
     for w in s.warnings:
@@ -54,6 +54,10 @@ def ledger_row(e: Any) -> str:
         what = _amend_text(b.get("action", ""), b.get("rows", []))
         return (f"#{e.sequence} {e.created_at} amend draw {e.draw_id} #{b.get('amendment')} {what} "
                 f"reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
+    if e.kind == "publish":
+        b = e.body
+        return (f"#{e.sequence} {e.created_at} publish draw {e.draw_id} version {b.get('version')}, "
+                f"{b.get('count')} firm(s), {len(b.get('files') or {})} file(s) hash={e.hash[:16]}…")
     return f"#{e.sequence} {e.created_at} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…"
 
 
@@ -63,3 +67,14 @@ def _amend_text(action: str, rows: list[list[str]]) -> str:
         return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
     who = cells[0][1] if cells else ""
     return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
+
+
+def publish_outcome(o: Any) -> str:
+    """What ``publish`` did (``outputs.publish.PublishOutcome``)."""
+    head = (f"draw {o.draw_id}: published version {o.version} (ledger #{o.sequence}): "
+            if o.new else
+            f"draw {o.draw_id}: nothing new since version {o.version}; its files written again: ")
+    lines = [head + f"{o.published} firm(s) with results"
+             + (f"; {o.pending} still pending (not named)" if o.pending else "")]
+    lines += [f"  wrote {p}" for p in o.paths]
+    return "\n".join(lines)

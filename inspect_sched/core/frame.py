@@ -124,9 +124,14 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
     policy, first = spec.policy, spec.period.first_day
     listed = {p.uscc for p in inputs.positive_list if p.start <= first <= p.end}
     random_by_firm: dict[str, list[Inspection]] = defaultdict(list)
+    # annual_cap counts the kinds the policy names (draw-v1: random only); the recency rule
+    # (不重复抽查) is about random checks alone.
+    capped_by_firm: dict[str, int] = defaultdict(int)
     for h in inputs.history:
         if h.kind == "random":
             random_by_firm[h.uscc].append(h)
+        if h.kind in policy.cap_counts and h.date.year == spec.period.year:
+            capped_by_firm[h.uscc] += 1
     offsite = policy.positive_list == OFFSITE
     framed = []
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
@@ -138,7 +143,7 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             reason = "positive_list"
         elif firm.status != "active":
             reason = "inactive"
-        elif cap is not None and sum(1 for h in past if h.date.year == spec.period.year) >= cap:
+        elif cap is not None and capped_by_firm.get(firm.uscc, 0) >= cap:
             reason = "annual_cap"
         elif any(within_days_before(first, h.date, policy.exclude_recent_days) for h in past):
             reason = "recently_inspected"

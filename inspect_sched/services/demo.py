@@ -81,7 +81,7 @@ def run_demo(out: str | Path | None = None, fixtures: str | Path | None = None) 
     results_file = folder / "results-simulated.csv"
     write_atomic(results_file, simulated_results(result.draw))
     result.results = import_results(engine, results_file, result.draw.draw_id)
-    result.public_files = publish(engine, result.draw.draw_id, folder / "public", FORMATS)
+    result.public_files = publish(engine, result.draw.draw_id, folder / "public", FORMATS).paths
     result.ledger_problems, _ = verify_ledger(engine)
     return result
 

@@ -223,3 +223,24 @@ class Amendment(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     created_at: str
     ledger_sequence: int = Field(index=True)
+
+
+class Publication(SQLModel, table=True):
+    """One version of a draw's public sheet (SPEC §8): which firms it named and the files written.
+
+    ``firms`` is ``;``-joined and sorted; ``files_json`` maps each file name to its SHA-256
+    (canonical JSON); ``content_sha256`` fingerprints the sheet's rows and facts apart from
+    version and date, so a run with nothing new makes no new version.
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("draw_id", "version", name="uq_publication"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(index=True, foreign_key="draw.id")
+    version: int
+    sequence: int  # its ledger entry
+    created_at: str
+    published_on: dt.date
+    firms: str = Field(sa_column=Column(Text, nullable=False))
+    content_sha256: str
+    files_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,7 +1,7 @@
 """Inspection item catalogue, per-item results and follow-ups (issue 13).
 
 Revision ID: 0005
-Revises: 0003 (was 0001; re-chained after main gained 0003)
+Revises: 0004 (was 0001; re-chained after main gained 0003 and 0004)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
