@@ -400,6 +400,8 @@ def _ratios(raw: Any, name: str, at_most_one: bool) -> dict[str, Fraction]:
             bounds = "between 0 (exclusive) and 1" if at_most_one else "positive"
             raise PolicyError(f"policy {name}.{k} = {v!r} must be {bounds}")
         out[k] = x
+    return out
+
 
 def _modes(raw: Any, strata: tuple[str, ...]) -> dict[str, str]:
     if not isinstance(raw, dict):
