@@ -233,6 +233,8 @@ def test_item_results_errors_and_follow_up_closing(db_url: str, tmp_path: Path) 
     out = cli_ok(db_url, "followups", "list", "--overdue", "--as-of", "2026-11-02")
     assert "OVERDUE" in out and onsite in out
     assert "no overdue" in cli_ok(db_url, "followups", "list", "--overdue", "--as-of", "2026-10-31")
+    status = cli_ok(db_url, "status")  # the deadline 2026-11-01 is past today
+    assert "overdue follow-ups: 1" in status and onsite in status
     code, output = run(db_url, "followups", "close", "1", "--date", "2026-11-05", "--evidence", " ")
     assert code == 1 and "--evidence" in output
     cli_ok(db_url, "followups", "close", "1", "--date", "2026-11-05", "--evidence", "株环整改〔2026〕12号")
