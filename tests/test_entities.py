@@ -12,17 +12,21 @@ from inspect_sched.store.models import (
     ConflictEntry,
     Enterprise,
     HistoryEntry,
+    InspectionItem,
     Inspector,
+    ItemResult,
     PositiveListEntry,
     Result,
 )
 from inspect_sched.synth import fakedata
 
 MODELS = {"enterprises": Enterprise, "inspectors": Inspector, "positive_list": PositiveListEntry,
-          "conflicts": ConflictEntry, "history": HistoryEntry, "results": Result}
+          "conflicts": ConflictEntry, "history": HistoryEntry, "results": Result,
+          "items": InspectionItem, "item_results": ItemResult}
 # Columns a table has beyond its entity's fields: keys, the extras, provenance.
 TABLE_ONLY = {"enterprises": {"id", "extra"}, "inspectors": {"id", "extra"}, "positive_list": {"id"},
-              "conflicts": {"id"}, "history": {"id", "draw_id"}, "results": {"draw_id", "deviates"}}
+              "conflicts": {"id"}, "history": {"id", "draw_id"}, "results": {"draw_id", "deviates"},
+              "items": {"id", "extra"}, "item_results": {"draw_id"}}
 
 
 def test_models_have_exactly_the_stored_fields() -> None:

@@ -249,3 +249,16 @@ def test_committed_fixtures_import(sqlite_url: str) -> None:
     ):
         result = runner.invoke(cli, ["--db", sqlite_url, "import", kind, str(committed / name)])
         assert result.exit_code == 0, (name, result.output)
+
+
+def test_committed_joint_fixtures_are_the_joint_staff_set(tmp_path: Path) -> None:
+    """fixtures/joint is what --joint-staff writes; its 市场监管 staff sit in several districts."""
+    committed = REPO / "fixtures" / "joint"
+    assert "--joint-staff --out fixtures/joint" in (committed / "README.md").read_text()
+    fakedata.generate(3000, 235, "20261201", tmp_path, joint_staff=True)
+    for name in CSV_FILES:
+        assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    market = [r for r in _rows((committed / "inspectors.csv").read_bytes()) if r["部门"] == "市场监管"]
+    assert len({r["所属区县"] for r in market}) == 9 and len({r["所属单位"] for r in market}) == 10
+    # The default set is untouched by the option (the demo's commitment depends on it).
+    assert (REPO / "fixtures" / "enterprises.csv").read_bytes() == (committed / "enterprises.csv").read_bytes()

@@ -17,6 +17,8 @@ Standard library only: the kit's ``verify_core`` runs ``verify_amendments`` (``e
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import json
 from typing import Any
 
@@ -36,6 +38,13 @@ def context_from_bundle(files: dict[str, bytes], manifest: dict[str, Any]) -> co
     policy = policy_from_dict(manifest["policy"])
     period = parse_period(manifest["period"])
     rules = Rules.from_policy(policy, manifest.get("departments", ()))
+    # A stratum with its own team_size (issue 13) binds its replacements too: every framed
+    # firm of such a stratum gets that size.
+    sized = {s: r.team_size for s, r in policy.strata.items() if r.team_size is not None}
+    if sized and "frame.csv" in files:
+        frame = csv.DictReader(io.StringIO(files["frame.csv"].decode("utf-8")))
+        rules = dataclasses.replace(rules, team_size_of={
+            r["uscc"]: sized[r["stratum"]] for r in frame if r.get("stratum") in sized})
     full = sorted(s for s, r in policy.strata.items() if r.full_coverage)
     return core.context_from_files(files, manifest["seed"], rules, period.first_day, period.last_day, full)
 

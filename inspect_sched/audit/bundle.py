@@ -69,6 +69,21 @@ FRAME_COLUMNS = [
 ]
 ASSIGNMENT_COLUMNS = ["uscc", "name", "district", "address", "inspector_ids", "inspector_names"]
 ASSIGNMENT_HEADERS_ZH = ["统一社会信用代码", "单位名称", "所属区县", "地址", "检查人员执法证号", "检查人员姓名"]
+# Task-sheet columns that only appear when the task needs them, so that a plain task's
+# bundle keeps the 0.1 bytes: the mode when any stratum is not checked on site, each
+# member's department and unit when the task is joint (ids' order, ";"-joined).
+MODE_COLUMN = ("mode", "检查方式")
+JOINT_COLUMNS = (("inspector_departments", "检查人员部门"), ("inspector_units", "检查人员单位"))
+
+
+def assignment_columns(spec: DrawSpec) -> list[tuple[str, str]]:
+    """(English, Chinese) task-sheet columns for this spec."""
+    cols = list(zip(ASSIGNMENT_COLUMNS, ASSIGNMENT_HEADERS_ZH, strict=True))
+    if any(spec.policy.mode(s) != "现场" for s in spec.policy.stratum_names):
+        cols.append(MODE_COLUMN)
+    if len(set(spec.departments)) > 1:
+        cols += JOINT_COLUMNS
+    return cols
 
 
 @dataclass(frozen=True)
@@ -156,13 +171,22 @@ def frame_row(r: FrameRow) -> list[str]:
     ]
 
 
-def assignment_rows(d: Derivation) -> list[list[str]]:
-    names = {i.inspector_id: i.name for i in d.inputs.inspectors}
+def assignment_rows(d: Derivation, columns: list[str] | None = None) -> list[list[str]]:
+    """Task-sheet rows in ``columns`` (default: ``assignment_columns(d.spec)``), sample order."""
+    cols = columns or [c for c, _ in assignment_columns(d.spec)]
+    by_id = {i.inspector_id: i for i in d.inputs.inspectors}
     rows = []
     for r in d.sample:
         f = r.framed.firm
         team = sorted(d.assignment.teams.get(f.uscc, ()))
-        rows.append([f.uscc, f.name, f.district, f.address, ";".join(team), ";".join(names[i] for i in team)])
+        cell = {
+            "uscc": f.uscc, "name": f.name, "district": f.district, "address": f.address,
+            "inspector_ids": ";".join(team), "inspector_names": ";".join(by_id[i].name for i in team),
+            "mode": d.spec.policy.mode(r.framed.stratum),
+            "inspector_departments": ";".join(by_id[i].department for i in team),
+            "inspector_units": ";".join(by_id[i].unit for i in team),
+        }
+        rows.append([cell[c] for c in cols])
     return rows
 
 
@@ -170,14 +194,27 @@ def task_sheet_preamble(spec: DrawSpec, seed: str) -> list[str]:
     return [CONFIDENTIAL, f"{spec.task}  抽查期间 {spec.period.label}  随机种子 {seed}"]
 
 
-def rendered_files(d: Derivation, fmt: BundleFormat = CURRENT) -> dict[str, bytes]:
+def task_columns(spec: DrawSpec, columns: list[str] | None = None) -> list[str]:
+    """The task sheet's columns: ``columns`` when given (verify passes the 0.1 layout for a
+    bundle written before the optional columns existed), else the spec's own."""
+    return list(columns) if columns else [c for c, _ in assignment_columns(spec)]
+
+
+def column_headers(spec: DrawSpec, columns: list[str]) -> list[str]:
+    """Chinese headers of the task-sheet ``columns``."""
+    names = dict(assignment_columns(spec)) | dict([MODE_COLUMN, *JOINT_COLUMNS])
+    return [names[c] for c in columns]
+
+
+def rendered_files(d: Derivation, fmt: BundleFormat = CURRENT, columns: list[str] | None = None) -> dict[str, bytes]:
     """Every bundle file except the manifest and ``assignments.xlsx``, as ``fmt`` writes them."""
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
+    cols = task_columns(d.spec, columns)
     files = dict(d.inputs.to_csv_files(escape=fmt.escape_csv))
     files["frame.csv"] = _csv(FRAME_COLUMNS, rows, fmt)
     files["sample.csv"] = _csv(FRAME_COLUMNS, sample, fmt)
-    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, assignment_rows(d), fmt)
+    files["assignments.csv"] = _csv(cols, assignment_rows(d, cols), fmt)
     if d.assignment.certificate is not None:
         files[CERTIFICATE_FILE] = d.assignment.certificate.to_json()
     return files

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_sched.audit.bundle import CURRENT, READERS, rendered_files
-from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv
+from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv, task_sheet_columns
 from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Sampled
 from inspect_sched.errors import InspectSchedError
@@ -26,7 +26,7 @@ def resolve(s: Sampled, files: dict[str, bytes], manifest: dict[str, Any]) -> li
         return [f"re-solving the assignment fails: {exc}"]
     fmt = READERS.get(str(manifest.get("format")), CURRENT)
     problems = diff_csv("assignments.csv", files.get("assignments.csv", b""),
-                        rendered_files(s.with_assignment(a), fmt)["assignments.csv"], fmt)
+                        rendered_files(s.with_assignment(a), fmt, task_sheet_columns(files))["assignments.csv"], fmt)
     declared = manifest.get("assignment", {})
     objective = declared.get("objective") if isinstance(declared, dict) else None
     if objective != a.objective:

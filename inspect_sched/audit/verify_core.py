@@ -91,11 +91,18 @@ def diff_csv(name: str, found: bytes, expected: bytes, fmt: BundleFormat = READE
     return out
 
 
-def xlsx_task_rows(data: bytes) -> list[list[str]]:
+def xlsx_task_rows(data: bytes, width: int = len(ASSIGNMENT_COLUMNS)) -> list[list[str]]:
     """The data rows of a task-sheet workbook (the cells under the 序号 header, 序号 left out)."""
     rows = first_sheet_rows(data)
     start = next(i for i, r in enumerate(rows) if r and r[0] == "序号") + 1
-    return [(r[1:] + [""] * len(ASSIGNMENT_COLUMNS))[:len(ASSIGNMENT_COLUMNS)] for r in rows[start:]]
+    return [(r[1:] + [""] * width)[:width] for r in rows[start:]]
+
+
+def task_sheet_columns(files: dict[str, bytes]) -> list[str] | None:
+    """The base (release 0.1) task-sheet layout when the bundle's ``assignments.csv`` has it;
+    None for the spec's own layout (mode, departments and units when the task needs them)."""
+    header = files.get("assignments.csv", b"").split(b"\n", 1)[0].decode("utf-8", "replace")
+    return list(ASSIGNMENT_COLUMNS) if header == ",".join(ASSIGNMENT_COLUMNS) else None
 
 
 def _written_teams(files: dict[str, bytes], fmt: BundleFormat) -> dict[str, tuple[str, ...]]:
@@ -226,15 +233,17 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
         written = {}
     claimed = Assignment(written, objective if type(objective) is int else -1, "", "")
     d = s.with_assignment(claimed)
-    expected = rendered_files(d, reader)
+    columns = task_sheet_columns(files)
+    expected = rendered_files(d, reader, columns)
     names = ["frame.csv", "sample.csv"] + (["assignments.csv"] if written else [])
     for name in names:
         problems += diff_csv(name, files.get(name, b""), expected[name], reader)
     if "assignments.xlsx" in files:
-        want = [[reader.cell_in(c) for c in r]
-                for r in csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8")))][1:]
+        table = [[reader.cell_in(c) for c in r]
+                 for r in csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8")))]
+        want = table[1:]
         try:
-            if xlsx_task_rows(files["assignments.xlsx"]) != want:
+            if xlsx_task_rows(files["assignments.xlsx"], len(table[0])) != want:
                 problems.append("assignments.xlsx: rows differ from the task sheet assignments.csv")
         except Exception:  # noqa: BLE001 — any unreadable workbook is a finding, not a crash
             problems.append("assignments.xlsx: cannot be read as a workbook")

@@ -9,6 +9,7 @@ from inspect_sched.cli import (  # noqa: F401,E402  (register commands)
     amend_cmd,
     draws,
     fixtures_cmd,  # noqa: F401
+    followups,
     outputs,
     pools,
 )

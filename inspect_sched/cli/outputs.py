@@ -112,6 +112,15 @@ def status_cmd(state: AppState, draw_id: int | None, as_json: bool) -> None:
             click.echo(json.dumps(s.as_dict(), ensure_ascii=False, sort_keys=True))
     else:
         click.echo(status_text(statuses, today))
+        # Issue 13: 整改 follow-ups past their deadline (details: `followups list --overdue`).
+        from inspect_sched.services.followups import KIND_LABEL, list_followups
+
+        late = [f for f in list_followups(state.engine(), today, draw_id) if f.overdue]
+        if late:
+            click.echo(f"overdue follow-ups: {len(late)}")
+            for f in late:
+                click.echo(f"  #{f.id} draw {f.draw_id} {f.uscc} {KIND_LABEL[f.kind]} {f.item} "
+                           f"due {f.deadline.isoformat() if f.deadline else '-'}")
 
 
 @cli.command("report")

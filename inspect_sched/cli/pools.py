@@ -114,6 +114,16 @@ _IMPORTS: tuple[tuple[str, str, str | None, str], ...] = (
     Example:
       inspect-sched import history 检查记录.xlsx
     """),
+    ("items", "import_items", None,
+     """Import the 随机抽查事项清单: 抽查事项, 事项编号, 法律依据, 检查方式 (现场/非现场/书面), 责任部门.
+
+    Keyed by item name (抽查事项); once a catalogue exists, a task's items (the policy's
+    `items`) must all be in it (清单之外无事项).
+
+    \b
+    Example:
+      inspect-sched import items 抽查事项清单.xlsx
+    """),
 )
 
 

@@ -83,7 +83,7 @@ def least_cost_team(
 ) -> tuple[str, ...] | None:
     """The least-cost team of ``rules.k`` from ``pool`` (inspectors already known to qualify)
     covering ``needs_of(firm)``; ties to the smaller sorted id list; None if there is none."""
-    k = rules.k
+    k = rules.k_for(firm.uscc)
     needs = needs_of(firm, rules)
     by_profile: dict[frozenset, list[tuple[int, str, InspectorRec]]] = {}
     for i in pool:
@@ -245,7 +245,7 @@ def _need_text(need: tuple[str, str]) -> str:
 
 
 def _team_block(ctx: Context, firm: Firm, pool: list[InspectorRec], removed: Counter) -> str:
-    k = ctx.rules.k
+    k = ctx.rules.k_for(firm.uscc)
     cap = ctx.rules.max_per_inspector
     why = _removed_text(removed, cap)
     if len(pool) < k:

@@ -8,7 +8,7 @@ files; that the two agree is the audit of the sample.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from inspect_sched.core.assign.eligibility import pair_exclusions
@@ -84,7 +84,8 @@ class Sampled:
 
     @property
     def rules(self) -> Rules:
-        return Rules.from_policy(self.spec.policy, self.spec.departments)
+        """assign-v1's rules, with each selected firm's stratum team size where the policy sets one."""
+        return task_rules(self.spec, self.rows)
 
     def with_assignment(self, assignment: Assignment) -> Derivation:
         return Derivation(self.spec, self.seed, self.inputs, self.rows, self.strata, self.exclusions,
@@ -94,6 +95,14 @@ class Sampled:
 @dataclass(frozen=True)
 class Derivation(Sampled):
     assignment: Assignment
+
+
+def task_rules(spec: DrawSpec, rows: list[FrameRow]) -> Rules:
+    """assign-v1's rules for this draw, with each selected firm's stratum team size if set."""
+    rules = Rules.from_policy(spec.policy, spec.departments)
+    sizes = {r.framed.firm.uscc: spec.policy.strata[r.framed.stratum].team_size
+             for r in rows if r.selected and spec.policy.strata[r.framed.stratum].team_size is not None}
+    return replace(rules, team_size_of=sizes) if sizes else rules
 
 
 def derive_sample(inputs: Inputs, spec: DrawSpec, seed: str) -> Sampled:
@@ -109,7 +118,7 @@ def derive_sample(inputs: Inputs, spec: DrawSpec, seed: str) -> Sampled:
         merged.sort(key=lambda r: (r.order_ticket, r.framed.firm.uscc))
         rows += merged
     selected = [r.framed.firm for r in rows if r.selected]
-    rules = Rules.from_policy(spec.policy, spec.departments)
+    rules = task_rules(spec, rows)
     exclusions = pair_exclusions(
         selected, inputs.inspectors, inputs.conflicts, inputs.history, rules,
         spec.period.first_day, spec.period.last_day,

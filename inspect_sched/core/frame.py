@@ -14,8 +14,9 @@ from typing import Any
 
 from inspect_sched.core.inputs import Firm, Inputs, Inspection
 from inspect_sched.errors import DrawError
+from inspect_sched.schema.entities import COLUMNS
 from inspect_sched.schema.periods import Period, parse_period, within_days_before
-from inspect_sched.schema.policy import Policy, policy_from_dict
+from inspect_sched.schema.policy import OFFSITE, Policy, policy_from_dict
 from inspect_sched.schema.vocab import CATEGORY, CREDIT, DEFAULT_DEPARTMENT, RISK
 
 # Reasons in the order SPEC §4 checks them; the first that matches is recorded.
@@ -29,6 +30,14 @@ FILTER_FIELDS: dict[str, dict[str, str] | None] = {
     "industry": None,
     "credit": CREDIT,
     "risk": RISK,
+}
+
+# The pool's own Chinese headers name the same fields (行政区划=荷塘区, 标签=涉危废).
+FILTER_ALIASES: dict[str, str] = {
+    alias: ("tag" if field == "tags" else field)
+    for field, aliases in COLUMNS["enterprises"].items()
+    if ("tag" if field == "tags" else field) in FILTER_FIELDS
+    for alias in aliases
 }
 
 
@@ -69,8 +78,10 @@ def normalize_filters(filters: Mapping[str, Iterable[str]]) -> dict[str, tuple[s
     out: dict[str, set[str]] = {}
     for field, values in filters.items():
         key_field = field.strip().lower()
+        key_field = FILTER_ALIASES.get(key_field, key_field)
         if key_field not in FILTER_FIELDS:
-            raise DrawError(f"unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)}")
+            raise DrawError(f"unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)} "
+                            f"(or the pool's headers: {', '.join(FILTER_ALIASES)})")
         words = FILTER_FIELDS[key_field]
         for raw in values:
             v = raw.strip()
@@ -121,13 +132,14 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             random_by_firm[h.uscc].append(h)
         if h.kind in policy.cap_counts and h.date.year == spec.period.year:
             capped_by_firm[h.uscc] += 1
+    offsite = policy.positive_list == OFFSITE
     framed = []
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
         if not passes_filters(firm, spec.filters):
             continue
         past = random_by_firm.get(firm.uscc, [])
         cap = policy.annual_cap.get(firm.credit)
-        if firm.uscc in listed:
+        if firm.uscc in listed and not offsite:
             reason = "positive_list"
         elif firm.status != "active":
             reason = "inactive"
@@ -137,7 +149,10 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             reason = "recently_inspected"
         else:
             reason = ""
-        framed.append(FramedFirm(firm, firm.category, policy.weight(firm.credit, firm.risk), reason))
+        # SPEC §3: under positive_list = "offsite" a listed firm's stratum is offsite whatever
+        # its category (excluded ones too, so frame.csv shows where it would have been drawn).
+        stratum = OFFSITE if offsite and firm.uscc in listed else firm.category
+        framed.append(FramedFirm(firm, stratum, policy.weight(firm.credit, firm.risk), reason))
     return framed
 
 

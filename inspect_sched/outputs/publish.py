@@ -56,7 +56,7 @@ from inspect_sched.schema.periods import parse_period
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Draw, DrawFile, Publication, Result
-from inspect_sched.store.queries import current_firms, inspector_names, require_draw
+from inspect_sched.store.queries import current_firms, firm_modes, inspector_names, item_summary, require_draw
 
 PUBLIC_COLUMNS = [
     "序号", "抽查任务", "检查实施机关", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
@@ -174,6 +174,10 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
     manifest = json.loads(manifest_file.content) if manifest_file is not None else {}
     items = "、".join(manifest.get("policy", {}).get("items", []))
+    # Issue 13: a firm's item results, when recorded, replace the task's item list in its one
+    # row; a firm not checked on site says how it was checked (检查方式).
+    per_item = item_summary(session, draw_id)
+    modes = firm_modes(session, draw_id)
     bodies = _authorities(manifest)
     authority = "、".join(bodies)
     names = inspector_names(session, draw_id, {i for f in done for i in split_list(results[f.uscc].inspector_ids)})
@@ -184,7 +188,10 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         name = f.name
         if f.replaces:
             name += f"（补充抽取，替代 {by_uscc[f.replaces].name if f.replaces in by_uscc else f.replaces}）"
-        rows.append(PublicRow(n, draw.task, authority, items, name, f.uscc, r.date,
+        firm_items = per_item.get(f.uscc, items)
+        if modes.get(f.uscc, "现场") != "现场":
+            firm_items += f"（检查方式：{modes[f.uscc]}）"
+        rows.append(PublicRow(n, draw.task, authority, firm_items, name, f.uscc, r.date,
                               _team(r.inspector_ids, names), r.result, r.measures or ""))
     p = parse_period(draw.period)
     facts = [

@@ -59,12 +59,13 @@ from inspect_sched.schema.vocab import CATEGORIES, CATEGORY_ZH, CREDITS
 from inspect_sched.store.models import (
     Draw,
     Enterprise,
+    FollowUp,
     HistoryEntry,
     Inspector,
     PositiveListEntry,
     Result,
 )
-from inspect_sched.store.queries import current_firms, replacement_count
+from inspect_sched.store.queries import current_firms, firm_modes, replacement_count
 
 STRATA = CATEGORIES  # a firm's stratum is its category (SPEC §4)
 STRATUM_ZH = CATEGORY_ZH
@@ -101,6 +102,8 @@ class ReportData:
     # (kind, source) -> inspections dated in the year; source "import", "draw" or "pending"
     inspections: Counter[tuple[str, str]] = field(default_factory=Counter)
     compliance: list[ComplianceLine] = field(default_factory=list)
+    offsite: tuple[int, int] = (0, 0)  # off-site (非现场) checks drawn, done
+    followups: tuple[int, int, int] = (0, 0, 0)  # opened, closed, open and past the deadline
 
 
 KIND_ZH = {"random": "双随机", "special": "专项", "complaint": "信访/投诉"}
@@ -213,14 +216,19 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
     by_kind: Counter[str] = Counter()
     by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     deviating = 0
+    off_drawn = off_done = 0
     replacements = 0
     for d in draws:
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
+        modes = firm_modes(session, d.id)
         drawn = done = 0
         for f in current_firms(session, d.id):
             r = results.get(f.uscc)
             if (d.superseded_by is not None or f.status == "removed") and r is None:
-                continue  # superseded or replaced (SPEC §7), and never visited: not an inspection  # superseded and never visited: not an inspection (SPEC §2)
+                continue  # superseded or replaced (SPEC §7), and never visited: not an inspection
+            if modes.get(f.uscc) == "非现场":
+                off_drawn += 1
+                off_done += r is not None
             key = where.get(f.uscc, (f.stratum, "removed"))
             cell = cells[key]
             cell.drawn += 1
@@ -242,9 +250,14 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
         if i.active:
             load_drawn.setdefault(i.inspector_id, 0)
             load_done.setdefault(i.inspector_id, 0)
+    year_end = dt.date(year, 12, 31)
+    ids = {d.id for d in draws}
+    follow = [f for f in session.exec(select(FollowUp)) if f.draw_id in ids]
+    overdue = sum(1 for f in follow if f.closed_on is None and f.deadline is not None and f.deadline < year_end)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
                       by_kind, dict(by_stratum), deviating, replacements, _inspections(session, year, draws),
-                      compliance_lines(session, year, policy or load_policy()))
+                      compliance_lines(session, year, policy or load_policy()), (off_drawn, off_done),
+                      (len(follow), sum(1 for f in follow if f.closed_on is not None), overdue))
 
 
 def _ordered_keys(cells: dict[tuple[str, str], Cell]) -> list[tuple[str, str]]:
@@ -288,6 +301,10 @@ def sheets(data: ReportData) -> list[Sheet]:
         ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
         ["实际人员与分派不一致 results with deviating teams", data.deviating],
         ["补充抽取（替代无法检查的企业） replacement firms drawn after the draw", data.replacements],
+        ["非现场检查（抽中/已检查） off-site checks drawn / done", "{} / {}".format(*data.offsite)],
+        ["非现场检查占比 off-site share of inspections done", _pct(data.offsite[1], total.done)],
+        ["整改跟踪（开立/已完成/年末逾期） follow-ups opened / closed / overdue at year end",
+         "{} / {} / {}".format(*data.followups)],
         ["人均分派检查（最少/中位/最多） assigned per inspector min/median/max",
          "{} / {} / {}".format(*_spread(drawn_load))],
         ["人均完成检查（最少/中位/最多） done per inspector min/median/max",

@@ -171,8 +171,32 @@ RESULT = Entity("result", "results", fields=(
     Field("inspector_ids", ("实际检查人员执法证号", "检查人员执法证号"), "list", frozen=False),
 ))
 
-ENTITIES: dict[str, Entity] = {e.table: e for e in (ENTERPRISE, INSPECTOR, POSITIVE_LIST, CONFLICT, HISTORY, RESULT)}
-"""By file kind (``enterprises``, ``inspectors``, ``positive_list``, ``conflicts``, ``history``, ``results``)."""
+# 随机抽查事项清单 (issue 13): what may be checked, on what legal basis, how, by whom.
+ITEM = Entity("inspection_item", "items", extra=True, fields=(
+    Field("name", ("抽查事项", "事项名称", "检查事项"), "key", required=True, frozen=False,
+          db={"index": True, "unique": True}),
+    Field("code", ("事项编号", "编号"), frozen=False),
+    Field("legal_basis", ("法律依据", "检查依据", "依据"), frozen=False),
+    Field("method", ("检查方式", "方式"), "enum", vocab.METHOD, default="现场", frozen=False),
+    Field("department", ("责任部门", "实施部门", "部门"), default=vocab.DEFAULT_DEPARTMENT, frozen=False),
+))
+
+# Results per drawn firm and item (``results items``); a deadline or an escalation opens a
+# follow-up (its own table), so those two cells are read but not stored with the result.
+ITEM_RESULT = Entity("item_result", "item_results", fields=(
+    Field("uscc", ("统一社会信用代码",), "uscc", required=True, frozen=False, db={"primary_key": True}),
+    Field("item", ("抽查事项", "检查事项"), "key", required=True, frozen=False, db={"primary_key": True}),
+    Field("checked", ("是否检查", "已检查"), "bool", default=True, frozen=False),
+    Field("problem", ("是否发现问题", "发现问题"), "bool", default=False, frozen=False),
+    Field("measures", ("处理措施",), frozen=False),
+    Field("deadline", ("整改期限",), "date", default=None, frozen=False, stored=False),
+    Field("escalate", ("转现场检查",), "bool", default=False, frozen=False, stored=False),
+))
+
+ENTITIES: dict[str, Entity] = {e.table: e for e in (
+    ENTERPRISE, INSPECTOR, POSITIVE_LIST, CONFLICT, HISTORY, RESULT, ITEM, ITEM_RESULT)}
+"""By file kind (``enterprises``, ``inspectors``, ``positive_list``, ``conflicts``, ``history``, ``results``,
+``items``, ``item_results``)."""
 
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {k: e.columns for k, e in ENTITIES.items()}
 REQUIRED: dict[str, tuple[str, ...]] = {k: e.required for k, e in ENTITIES.items()}

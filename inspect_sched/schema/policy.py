@@ -61,12 +61,20 @@ _TOP_KEYS = {
     # Later keys (SPEC §3, §8): each is left out of the resolved policy while it has its
     # default, so the plan commitments of older policies keep their bytes.
     "authority", "cap_counts", "minimum", "staff_ratio",
+    "positive_list", "modes", "cross_district_exempt",
 }
 
 # History kinds that may count against annual_cap. Complaint-driven checks never count
 # (国办发〔2024〕54号; 浙环发〔2025〕13号).
 CAP_COUNTABLE_KINDS = ("random", "special")
 DEFAULT_CAP_COUNTS = ("random",)
+
+
+OFFSITE = "offsite"  # the stratum of eligible positive-list firms under positive_list = "offsite"
+POSITIVE_LIST_CHOICES = ("exclude", "offsite")
+MODES = ("现场", "非现场", "书面")  # on site, off site (monitoring/video/power data), documents
+_MODE_WORDS = {"现场": "现场", "onsite": "现场", "on-site": "现场", "非现场": "非现场", "offsite": "非现场",
+               "off-site": "非现场", "书面": "书面", "documents": "书面", "written": "书面"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,16 @@ class StratumRule:
     ratio: Fraction | None = None
     count: int | None = None
     full_coverage: bool = False
+    team_size: int | None = None  # this stratum's team size; None: the policy's team_size
 
     def as_dict(self) -> dict[str, Any]:
+        # team_size only when set, so that strata without it keep their bytes.
+        extra = {} if self.team_size is None else {"team_size": self.team_size}
         if self.full_coverage:
-            return {"full_coverage": True}
+            return {"full_coverage": True, **extra}
         if self.count is not None:
-            return {"count": self.count}
-        return {"ratio": decimal_string(self.ratio)}
+            return {"count": self.count, **extra}
+        return {"ratio": decimal_string(self.ratio), **extra}
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,17 @@ class Policy:
     cap_counts: tuple[str, ...] = DEFAULT_CAP_COUNTS
     minimum: dict[str, Fraction] = field(default_factory=dict)  # required share per stratum and quarter
     staff_ratio: dict[str, Fraction] = field(default_factory=dict)  # firms per inspector per year
+    positive_list: str = "exclude"
+    modes: dict[str, str] = field(default_factory=dict)  # stratum -> mode, as given
+    cross_district_exempt: tuple[str, ...] = ()  # departments or units, sorted
+
+    def mode(self, stratum: str) -> str:
+        """Inspection mode of a stratum: as the policy says, else 非现场 for offsite, 现场 otherwise."""
+        return self.modes.get(stratum, "非现场" if stratum == OFFSITE else "现场")
+
+    @property
+    def stratum_names(self) -> tuple[str, ...]:
+        return (*CATEGORIES, OFFSITE) if self.positive_list == OFFSITE else CATEGORIES
 
     def weight(self, credit: str, risk: str) -> Fraction:
         return self.credit_weight[credit] * self.risk_weight[risk]
@@ -120,7 +142,7 @@ class Policy:
             "cross_district": self.cross_district,
             "rotation_days": self.rotation_days,
             "exclude_recent_days": self.exclude_recent_days,
-            "strata": {k: self.strata[k].as_dict() for k in CATEGORIES},
+            "strata": {k: self.strata[k].as_dict() for k in self.stratum_names},
             "credit_weight": {k: decimal_string(self.credit_weight[k]) for k in CREDITS},
             "risk_weight": {k: decimal_string(self.risk_weight[k]) for k in RISKS},
             "annual_cap": {k: self.annual_cap[k] for k in CREDITS if k in self.annual_cap},
@@ -138,6 +160,12 @@ class Policy:
             out["minimum"] = {k: decimal_string(v) for k, v in sorted(self.minimum.items())}
         if self.staff_ratio:
             out["staff_ratio"] = {k: decimal_string(v) for k, v in sorted(self.staff_ratio.items())}
+        if self.positive_list != "exclude":
+            out["positive_list"] = self.positive_list
+        if self.modes:
+            out["modes"] = dict(sorted(self.modes.items()))
+        if self.cross_district_exempt:
+            out["cross_district_exempt"] = list(self.cross_district_exempt)
         return out
 
     def authority_for(self, departments: tuple[str, ...] | list[str]) -> list[str]:
@@ -232,20 +260,25 @@ def _stratum(raw: Any, name: str) -> StratumRule:
     where = f"[strata.{name}]"
     if not isinstance(raw, dict):
         raise PolicyError(f"policy {where} must be a table with ratio, count or full_coverage")
-    _check_keys(raw, {"ratio", "count", "full_coverage"}, where)
+    _check_keys(raw, {"ratio", "count", "full_coverage", "team_size"}, where)
     given = [k for k in ("ratio", "count", "full_coverage") if k in raw]
     if len(given) != 1:
         raise PolicyError(f"policy {where}: give exactly one of ratio, count or full_coverage")
+    team = None
+    if "team_size" in raw:
+        # 行政处罚法 art. 42 (two inspectors) binds on-site enforcement; an off-site or
+        # documents check may be done by one (the policy's [modes] decides which it is).
+        team = _int(raw["team_size"], f"strata.{name}.team_size", 1)
     if "ratio" in raw:
         r = _exact(raw["ratio"], f"strata.{name}.ratio")
         if not 0 <= r <= 1:
             raise PolicyError(f"policy strata.{name}.ratio = {raw['ratio']!r} must be between 0 and 1")
-        return StratumRule(ratio=r)
+        return StratumRule(ratio=r, team_size=team)
     if "count" in raw:
-        return StratumRule(count=_int(raw["count"], f"strata.{name}.count", 0))
+        return StratumRule(count=_int(raw["count"], f"strata.{name}.count", 0), team_size=team)
     if raw["full_coverage"] is not True:
         raise PolicyError(f"policy {where}: full_coverage must be true (or use ratio/count)")
-    return StratumRule(full_coverage=True)
+    return StratumRule(full_coverage=True, team_size=team)
 
 
 def parse_policy(data: dict[str, Any], source: str = "policy") -> Policy:
@@ -260,13 +293,36 @@ def _parse(data: dict[str, Any]) -> Policy:
     _check_keys(data, _TOP_KEYS, "top level")
     base = tomllib.loads(DEFAULT_POLICY_TOML)
     merged = {**base, **data}
+    positive_list = merged.get("positive_list", "exclude")
+    if positive_list not in POSITIVE_LIST_CHOICES:
+        raise PolicyError(
+            f"policy positive_list = {positive_list!r}: use \"exclude\" (leave listed firms out) or "
+            "\"offsite\" (draw them in stratum offsite, checked off site)"
+        )
+    names = (*CATEGORIES, OFFSITE) if positive_list == OFFSITE else CATEGORIES
     strata_raw = data.get("strata", base["strata"])
     if not isinstance(strata_raw, dict):
-        raise PolicyError("policy [strata] must be a table of key, general, special")
-    _check_keys(strata_raw, CATEGORIES, "[strata]")
-    missing = [c for c in CATEGORIES if c not in strata_raw]
+        raise PolicyError(f"policy [strata] must be a table of {', '.join(names)}")
+    if OFFSITE in strata_raw and positive_list != OFFSITE:
+        raise PolicyError('policy [strata.offsite] needs positive_list = "offsite"')
+    _check_keys(strata_raw, names, "[strata]")
+    missing = [c for c in names if c not in strata_raw]
     if missing:
         raise PolicyError(f"policy [strata]: missing {', '.join(missing)}; define every stratum")
+    modes = _modes(merged.get("modes", {}), names)
+    for s in names:
+        size = strata_raw[s].get("team_size") if isinstance(strata_raw[s], dict) else None
+        mode = modes.get(s, "非现场" if s == OFFSITE else "现场")
+        if isinstance(size, int) and not isinstance(size, bool) and size < 2 and mode == "现场":
+            raise PolicyError(
+                f"policy strata.{s}.team_size = {size}: an on-site (现场) check needs at least two "
+                "inspectors (行政处罚法 art. 42); only an off-site or documents stratum may use one"
+            )
+    exempt = merged.get("cross_district_exempt", [])
+    if not isinstance(exempt, list) or not all(isinstance(e, str) and e.strip() for e in exempt):
+        raise PolicyError(
+            'policy cross_district_exempt must be a list of departments or units, e.g. ["市场监管"]'
+        )
     items = merged["items"]
     if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
         raise PolicyError("policy items must be a list of non-empty strings (抽查事项)")
@@ -293,7 +349,7 @@ def _parse(data: dict[str, Any]) -> Policy:
         cross_district=merged["cross_district"],
         rotation_days=_int(merged["rotation_days"], "rotation_days", 0),
         exclude_recent_days=_int(merged["exclude_recent_days"], "exclude_recent_days", 0),
-        strata={c: _stratum(strata_raw[c], c) for c in CATEGORIES},
+        strata={c: _stratum(strata_raw[c], c) for c in names},
         credit_weight=_weights(merged["credit_weight"], CREDITS, "credit_weight"),
         risk_weight=_weights(merged["risk_weight"], RISKS, "risk_weight"),
         annual_cap={g: _int(v, f"annual_cap.{g}", 0) for g, v in caps_raw.items()},
@@ -302,6 +358,9 @@ def _parse(data: dict[str, Any]) -> Policy:
         cap_counts=_cap_counts(data.get("cap_counts", list(DEFAULT_CAP_COUNTS))),
         minimum=_ratios(data.get("minimum", {}), "minimum", at_most_one=True),
         staff_ratio=_ratios(data.get("staff_ratio", {}), "staff_ratio", at_most_one=False),
+        positive_list=positive_list,
+        modes=modes,
+        cross_district_exempt=tuple(sorted({e.strip() for e in exempt})),
     )
 
 
@@ -341,6 +400,21 @@ def _ratios(raw: Any, name: str, at_most_one: bool) -> dict[str, Fraction]:
             bounds = "between 0 (exclusive) and 1" if at_most_one else "positive"
             raise PolicyError(f"policy {name}.{k} = {v!r} must be {bounds}")
         out[k] = x
+    return out
+
+
+def _modes(raw: Any, strata: tuple[str, ...]) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy [modes] must map a stratum ({', '.join(strata)}) to 现场, 非现场 or 书面")
+    _check_keys(raw, strata, "[modes]")
+    out = {}
+    for stratum, word in raw.items():
+        mode = _MODE_WORDS.get(word.strip().lower() if isinstance(word, str) else None)
+        if mode is None:
+            raise PolicyError(f"policy modes.{stratum} = {word!r}: use one of {', '.join(MODES)}")
+        # Only what differs from the default is kept: the same meaning, the same commitment.
+        if mode != ("非现场" if stratum == OFFSITE else "现场"):
+            out[stratum] = mode
     return out
 
 

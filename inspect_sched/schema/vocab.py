@@ -62,3 +62,11 @@ def _chinese(mapping: dict[str, str]) -> dict[str, str]:
 
 CATEGORY_ZH = _chinese(CATEGORY)
 CREDIT_ZH = _chinese(CREDIT)
+
+
+# 检查方式 of an item or a stratum (SPEC §3 [modes]).
+METHOD = {
+    "现场": "现场", "现场检查": "现场", "onsite": "现场", "on-site": "现场",
+    "非现场": "非现场", "非现场检查": "非现场", "offsite": "非现场", "off-site": "非现场",
+    "书面": "书面", "书面检查": "书面", "documents": "书面",
+}

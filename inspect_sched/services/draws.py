@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
+    ASSIGNMENT_COLUMNS,
     assignment_rows,
     ledger_body,
     manifest_bytes,
@@ -105,6 +106,20 @@ class PlanResult:
     warnings: tuple[str, ...] = ()
 
 
+def _check_items(session: Session, spec: DrawSpec) -> None:
+    """清单之外无事项: once an item catalogue is imported, the task's items must be in it."""
+    from inspect_sched.store.models import InspectionItem
+
+    listed = set(session.exec(select(InspectionItem.name)))
+    missing = [i for i in spec.policy.items if i not in listed]
+    if listed and missing:
+        raise DrawError(
+            f"item(s) {'、'.join(missing)} of the policy are not in the 随机抽查事项清单 "
+            f"({len(listed)} items imported); fix the policy's items or import the catalogue "
+            "(inspect-sched import items FILE)"
+        )
+
+
 def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
     """Settings that silently do nothing: a filter value no framed firm has, and (with the
     cross-district rule on) framed districts no inspector belongs to, usually a spelling
@@ -140,13 +155,39 @@ class Frozen:
 def _freeze(session: Session, spec: DrawSpec) -> Frozen:
     # Read before the snapshot, so anything recorded meanwhile counts as later (stale-safe).
     at = ledger.next_sequence(session)
+    _check_items(session, spec)
     inputs = snapshot(session, spec.period.label, spec.task, spec.filters)
+    if not inputs.firms and spec.filters:
+        hint = _filter_hint(session, spec.filters)
+        if hint:
+            raise DrawError("the frame is empty: no enterprise passes the filters. " + hint)
     if not inputs.firms:
         shown = f" {spec.filters}" if spec.filters else ""
         raise DrawError(f"the frame is empty: no enterprise passes the filters{shown}. "
                         "Import enterprises first or loosen the filters.", hint="empty_frame", shown=shown)
     files = inputs.to_csv_files()
     return Frozen(inputs, files, plan_commitment(spec, files), at)
+
+
+def _filter_hint(session: Session, filters: dict[str, tuple[str, ...]]) -> str:
+    """For each filter whose values match no firm at all, the values the pool does have."""
+    from inspect_sched.store.models import Enterprise
+
+    notes = []
+    for field, wanted in filters.items():
+        col = Enterprise.tags if field == "tag" else getattr(Enterprise, field)
+        present: set[str] = set()
+        for (value,) in session.execute(select(col).distinct()):
+            present.update(value.split(";") if field == "tag" else [value])
+        present.discard("")
+        if not present:
+            continue
+        if not present & set(wanted):
+            shown = sorted(present)
+            more = f" … ({len(shown)} in all)" if len(shown) > 30 else ""
+            notes.append(f"--filter {field}={','.join(wanted)} matches no firm; the pool has "
+                         f"{field} = {', '.join(shown[:30])}{more}")
+    return "; ".join(notes)
 
 
 def _store_plan(session: Session, spec: DrawSpec, frozen: Frozen) -> Plan:
@@ -345,7 +386,7 @@ def make_draw(
                 session.add(DrawFile(draw_id=draw.id, name=name, content=content))
             # The same rows as assignments.csv, so the two can never disagree.
             for r, (uscc, name, district, _address, ids, names) in zip(
-                derivation.sample, assignment_rows(derivation), strict=True
+                derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
             ):
                 session.add(DrawFirm(draw_id=draw.id, uscc=uscc, name=name, district=district,
                                      stratum=r.framed.stratum, inspector_ids=ids, inspector_names=names))

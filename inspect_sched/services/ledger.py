@@ -11,11 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspect_sched.audit import ledger, publication
-from inspect_sched.services import amend, results
+from inspect_sched.services import amend, followups, results
 
 LEDGER_CHECKS = ledger.LedgerChecks(
     entries={"results": results.check_results_entry, "amend": amend.check_amend_entry,
-             "publish": publication.check_publish_entry},
+             "publish": publication.check_publish_entry,
+             "items": followups.check_items_entry, "followup": followups.check_followup_entry},
     final=(results.check_unrecorded, amend.check_amendments, publication.check_unrecorded_publications),
 )
 

@@ -49,9 +49,15 @@ from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
 from inspect_sched.store.db import session_scope
-from inspect_sched.store.importers import ResultRow, parse_results_file
+from inspect_sched.store.importers import ResultRow, ResultsFile, read_results_file
 from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
-from inspect_sched.store.queries import CurrentFirm, bundle_inspector_names, current_firms, require_draw
+from inspect_sched.store.queries import (
+    CurrentFirm,
+    bundle_inspector_names,
+    current_firms,
+    firm_modes,
+    require_draw,
+)
 
 RESULT_CSV_COLUMNS = ["uscc", "date", "result", "measures", "inspector_ids", "deviates"]
 
@@ -88,9 +94,15 @@ class ResultsSummary:
     warnings: list[str] = field(default_factory=list)
 
 
-def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
-                firms: dict[str, CurrentFirm]) -> None:
-    """Rows that parse but do not fit this draw; raises ``InputFileError`` naming them all."""
+def _check_rows(session: Session, path: str, draw: Draw, read: ResultsFile,
+                firms: dict[str, CurrentFirm]) -> list[ResultRow]:
+    """The file's own problems and rows that do not fit this draw, in one ``InputFileError``.
+
+    Cells that failed to parse are left out of the draw checks (they already have a problem),
+    so one run names everything that needs fixing.
+    """
+    rows, label = read.rows, read.label
+    bad_cells = {(p.row, p.column) for p in read.problems}
     known = set(bundle_inspector_names(session, draw.id))
     wanted = sorted({i for r in rows for i in r.inspector_ids} - known)
     for start in range(0, len(wanted), 500):
@@ -98,37 +110,40 @@ def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
                                   .where(Inspector.inspector_id.in_(wanted[start:start + 500]))))
     made = dt.datetime.fromisoformat(draw.created_at.replace("Z", "+00:00")).astimezone(CHINA).date()
     today = dt.datetime.now(CHINA).date()
-    problems: list[RowProblem] = []
+    problems: list[RowProblem] = list(read.problems)
     for r in rows:
-        if r.uscc not in firms:
+        if r.uscc and (r.row, label("uscc")) not in bad_cells and r.uscc not in firms:
             problems.append(RowProblem(
-                r.row, "统一社会信用代码 (uscc)", r.uscc,
+                r.row, label("uscc"), r.uscc,
                 f"not one of the {len(firms)} firms of draw {draw.id} ({draw.period}, {draw.task}); "
                 "check the draw id and the code (the draw's firms are in its assignments.csv)"))
-        if r.date < made:
+        if r.date is None:
+            pass
+        elif r.date < made:
             problems.append(RowProblem(
-                r.row, "检查日期 (date)", r.date.isoformat(),
+                r.row, label("date"), r.date.isoformat(),
                 f"is before draw {draw.id} was made ({made.isoformat()}); give the real inspection date"))
         elif r.date > today:
             problems.append(RowProblem(
-                r.row, "检查日期 (date)", r.date.isoformat(),
+                r.row, label("date"), r.date.isoformat(),
                 f"is in the future (today is {today.isoformat()}); give the real inspection date"))
         unknown = [i for i in r.inspector_ids if i not in known]
         if unknown:
             problems.append(RowProblem(
-                r.row, "实际检查人员执法证号 (inspector_ids)", ";".join(r.inspector_ids),
+                r.row, label("inspector_ids"), ";".join(r.inspector_ids),
                 f"unknown inspector id(s) {', '.join(unknown)}; use ids from the inspector pool "
                 "(import new inspectors first) or leave the cell empty for the assigned team"))
     if problems:
         raise InputFileError(path, sorted(problems, key=lambda p: p.row))
+    return rows
 
 
 def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSummary:
     """Record a results file for ``draw_id``: all rows or none, with one ledger entry."""
     with Session(engine) as session:
         require_draw(session, draw_id)  # a wrong draw id is reported before the file's details
-    rows = parse_results_file(path)
-    if not rows:
+    read = read_results_file(path)
+    if not read.rows:
         raise InputFileError(str(path), message="has no result rows; nothing was imported")
     with session_scope(engine) as session:
         at = ledger.head(session)  # lock first, so the checks and the hash see a stable draw
@@ -136,7 +151,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         # Drawn firms, replacements (SPEC §7) and removed firms (a closed firm's own result,
         # e.g. 已关闭或停产, is published too), each with its current team.
         firms = {f.uscc: f for f in current_firms(session, draw_id)}
-        _check_rows(session, str(path), draw, rows, firms)
+        rows = _check_rows(session, str(path), draw, read, firms)
         period = parse_period(draw.period)
         warnings: list[str] = []
         if draw.superseded_by is not None:
@@ -148,6 +163,8 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         if outside:
             warnings.append(f"row(s) {_rows(outside)}: date outside the draw's period {draw.period}")
         deviations: list[str] = []
+        # Art. 42's two inspectors bind on-site checks; an off-site stratum may send one.
+        modes = firm_modes(session, draw_id)
         inserted = replaced = 0
         usccs = [r.uscc for r in rows]
         for start in range(0, len(usccs), 500):
@@ -161,7 +178,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
             deviates = actual != assigned
             if deviates:
                 deviations.append(f"row {r.row} {r.uscc}: assigned {assigned or '-'}, actual {actual}")
-            if len(split_list(actual)) < 2:
+            if len(split_list(actual)) < 2 and modes.get(r.uscc, "现场") == "现场":
                 warnings.append(f"row {r.row} {r.uscc}: only {len(split_list(actual))} inspector(s); "
                                 "行政处罚法 art. 42 requires at least two")
             existing = session.get(Result, (draw_id, r.uscc))

@@ -52,13 +52,22 @@ from inspect_sched.schema.entities import (
     ENTERPRISE,
     HISTORY,
     INSPECTOR,
+    ITEM,
+    ITEM_RESULT,
     POSITIVE_LIST,
     RESULT,
     Entity,
 )
 from inspect_sched.schema.entities import Field as EntityField
 from inspect_sched.store.db import ensure_schema, session_scope
-from inspect_sched.store.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
+from inspect_sched.store.models import (
+    ConflictEntry,
+    Enterprise,
+    HistoryEntry,
+    InspectionItem,
+    Inspector,
+    PositiveListEntry,
+)
 
 Progress = Callable[[int, int | None], None]
 """``progress(done, total)``: ``total`` is None while the file is being checked, the row count while writing."""
@@ -329,6 +338,8 @@ KINDS = {
     "conflicts": _Kind(CONFLICT, "conflicts", ConflictEntry, ("inspector_id", "uscc"), "inspector_id"),
     "history": _Kind(HISTORY, "history", HistoryEntry, ("uscc", "date", "kind", "inspector_ids"), "uscc", append=True),
     "results": _Kind(RESULT, "results", None, ("uscc",), "uscc"),
+    "items": _Kind(ITEM, "items", InspectionItem, ("name",), "name"),
+    "item_results": _Kind(ITEM_RESULT, "item results", None, ("uscc", "item"), "uscc"),
 }
 
 
@@ -504,6 +515,51 @@ def import_conflicts(engine: Engine, path: str | Path, progress: Progress | None
 def import_history(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
     """Append past inspections; exact duplicates (of the DB or of earlier rows) are ignored."""
     return _import(engine, path, "history", False, progress)
+
+
+def import_items(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
+    """Import the 随机抽查事项清单 (item, 法律依据, 检查方式, 责任部门); upsert by item name."""
+    return _import(engine, path, "items", False, progress)
+
+
+def parse_item_results_file(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """Check a per-item results file; raise ``InputFileError`` listing every bad cell and repeat."""
+    kind = KINDS["item_results"]
+    table = _open(path, kind)
+    _total, _first, kept = _check(table, kind, None)
+    records = kept if kept is not None else _records(table, kind, [])
+    return [(number, record) for number, record in records if record is not None]
+
+
+@dataclass(frozen=True)
+class ResultsFile:
+    """A results file read in one pass: every row (bad cells left empty), every problem, and
+    ``label(field)``, the column's header as the user wrote it (one spelling in every message)."""
+
+    rows: list[ResultRow]
+    problems: list[RowProblem]
+    label: Callable[[str], str]
+
+
+def read_results_file(path: str | Path) -> ResultsFile:
+    """Read a results file without raising for bad rows, so that the caller can add its own
+    checks against the draw and report everything at once."""
+    kind = KINDS["results"]
+    table = _open(path, kind)
+    problems: list[RowProblem] = []
+    rows: list[ResultRow] = []
+    first: dict[str, int] = {}
+    for number, cells in table.rows():
+        row = _Row(table, number, cells, problems)
+        rec = kind.parse(row)
+        if rec["uscc"] and not any(p.row == number and p.column == table.column_name("uscc") for p in problems):
+            if rec["uscc"] in first:
+                problems.append(RowProblem(number, table.column_name("uscc"), rec["uscc"],
+                                           f"appears twice: already in row {first[rec['uscc']]}; keep one of the two rows"))
+            else:
+                first[rec["uscc"]] = number
+        rows.append(ResultRow(row=number, **{**rec, "inspector_ids": split_list(rec["inspector_ids"])}))
+    return ResultsFile(rows, problems, table.column_name)
 
 
 def parse_results_file(path: str | Path) -> list[ResultRow]:

@@ -22,6 +22,8 @@ from inspect_sched.schema.entities import (
     ENTERPRISE,
     HISTORY,
     INSPECTOR,
+    ITEM,
+    ITEM_RESULT,
     POSITIVE_LIST,
     RESULT,
     Entity,
@@ -49,6 +51,8 @@ PositiveListEntryBase = _base(POSITIVE_LIST, "PositiveListEntryBase")
 ConflictEntryBase = _base(CONFLICT, "ConflictEntryBase")
 HistoryEntryBase = _base(HISTORY, "HistoryEntryBase")
 ResultBase = _base(RESULT, "ResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
+InspectionItemBase = _base(ITEM, "InspectionItemBase")
+ItemResultBase = _base(ITEM_RESULT, "ItemResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
 
 
 class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type,call-arg]
@@ -168,6 +172,38 @@ class LedgerEntry(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+class InspectionItem(InspectionItemBase, table=True):  # type: ignore[misc,valid-type]
+    """One entry of the 随机抽查事项清单 ("清单之外无事项"): what may be checked, on what basis."""
+
+    __tablename__ = "inspection_item"
+    id: int | None = Field(default=None, primary_key=True)
+    extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class ItemResult(ItemResultBase, table=True):  # type: ignore[misc,valid-type]
+    """The outcome of one item at one drawn firm (``results items``)."""
+
+    __tablename__ = "item_result"
+
+
+class FollowUp(SQLModel, table=True):
+    """Work that a finding leaves behind: 责令改正 with its 整改期限 (kind ``rectify``), or an
+    off-site finding that needs a visit (kind ``onsite``). Open until ``closed_on`` is set."""
+
+    __tablename__ = "followup"
+    __table_args__ = (UniqueConstraint("draw_id", "uscc", "item", "kind", name="uq_followup"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(index=True, foreign_key="draw.id")
+    uscc: str = Field(index=True)
+    item: str = ""
+    kind: str
+    reason: str = ""
+    deadline: dt.date | None = None
+    created_at: str
+    closed_on: dt.date | None = None
+    evidence: str = ""
 
 
 class Amendment(SQLModel, table=True):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from inspect_sched.core import amend as core
 from inspect_sched.errors import NotFoundError
-from inspect_sched.store.models import Amendment, Draw, DrawFile, DrawFirm, Inspector
+from inspect_sched.schema.policy import policy_from_dict
+from inspect_sched.store.models import Amendment, Draw, DrawFile, DrawFirm, FollowUp, Inspector, ItemResult
 
 
 def require_draw(session: Session, draw_id: int) -> Draw:
@@ -112,3 +115,49 @@ def replacement_count(session: Session, draw_id: int) -> int:
 
 
 # --------------------------------------------------------------------------- export
+
+
+# ----------------------------------------------------------- modes and item results (issue 13)
+
+
+def draw_manifest(session: Session, draw_id: int) -> dict[str, Any]:
+    f = session.get(DrawFile, (draw_id, "manifest.json"))
+    return json.loads(f.content) if f is not None else {}
+
+
+def draw_items(session: Session, draw_id: int) -> list[str]:
+    """The items the draw's task checks, as frozen in its manifest."""
+    return list(draw_manifest(session, draw_id).get("policy", {}).get("items", []))
+
+
+def firm_modes(session: Session, draw_id: int) -> dict[str, str]:
+    """uscc -> inspection mode (现场 / 非现场 / 书面) of each drawn firm, from its stratum."""
+    pol = draw_manifest(session, draw_id).get("policy")
+    policy = policy_from_dict(pol) if pol else None
+    # Replacements (SPEC §7) take the stratum of the firm they replace.
+    return {
+        f.uscc: (policy.mode(f.stratum) if policy and f.stratum in policy.strata else "现场")
+        for f in current_firms(session, draw_id)
+    }
+
+
+def item_summary(session: Session, draw_id: int) -> dict[str, str]:
+    """uscc -> the public sheet's one-cell summary of its item results (empty when none)."""
+    follow = {(f.uscc, f.item, f.kind): f
+              for f in session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id))}
+    parts: dict[str, list[str]] = {}
+    for r in session.exec(select(ItemResult).where(ItemResult.draw_id == draw_id)
+                          .order_by(ItemResult.uscc, ItemResult.item)):
+        if not r.checked:
+            text = "未检查"
+        elif not r.problem:
+            text = "未发现问题"
+        else:
+            text = "发现问题" + (f"：{r.measures}" if r.measures else "")
+            f = follow.get((r.uscc, r.item, "rectify"))
+            if f is not None and f.deadline is not None:
+                text += f"，整改期限 {f.deadline.isoformat()}"
+                if f.closed_on is not None:
+                    text += f"，已于 {f.closed_on.isoformat()} 整改完成"
+        parts.setdefault(r.uscc, []).append(f"{r.item}（{text}）")
+    return {u: "；".join(p) for u, p in parts.items()}

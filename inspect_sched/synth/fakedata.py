@@ -188,6 +188,23 @@ _OTHER_DEPTS: tuple[tuple[str, str, str, int, str], ...] = (
     ("住建", "株洲市住房和城乡建设局", CITY_SEAT, 3, "建筑施工;扬尘"),
 )
 OTHER_SHARE = (25, 235)  # about 25 of the city's 235 certified staff
+# With ``joint_staff`` (the joint-task set, fixtures/joint): 市场监管 staff registered for joint
+# checks in the city bureau and in each district's branch, as a city's market regulation is
+# organised; enough of them (about 40 of 235) that a city-wide joint draw can be staffed.
+MARKET_SHARE = (40, 235)
+
+
+def _market_units() -> list[tuple[str, str]]:
+    """(unit, home district): the city bureau, its urban branches and the county bureaus."""
+    units = [("株洲市市场监督管理局", CITY_SEAT)]
+    for d, _code, _w in DISTRICTS:
+        if d == CITY_SEAT:
+            units.append(("株洲市市场监督管理局天元分局", d))
+        elif d in URBAN:
+            units.append((f"株洲市市场监督管理局{d[:-1]}分局", d))
+        else:
+            units.append((f"{d}市场监督管理局", d))
+    return units
 # Additional specialties of ecology-environment staff: (specialty, share).
 _SPECIALTIES = (("危废", 0.25), ("监测", 0.15), ("大气", 0.2), ("水污染", 0.2), ("固废", 0.1), ("环评", 0.08))
 RADIATION_SHARE = 0.08
@@ -356,9 +373,10 @@ def _spread(n: int, total: tuple[int, int]) -> int:
     return round(n * total[0] / total[1])
 
 
-def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
+def _inspectors(m: int, rng: random.Random, fake: Faker, joint_staff: bool = False) -> list[_Inspector]:
     n_other = _spread(m, OTHER_SHARE) if m >= 10 else 0
-    n_env = m - n_other
+    n_market = _spread(m, MARKET_SHARE) if joint_staff and m >= 10 else 0
+    n_env = m - n_other - n_market
     people: list[_Inspector] = []
     taken_ids: set[str] = set()
 
@@ -387,6 +405,13 @@ def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
         people.append(_Inspector(
             inspector_id=new_id(district, True), name=fake.name(), unit=unit, district=district, department=name,
             cert_valid_until=_valid_until(rng), active=True, specialties=tuple(specs.split(";")),
+        ))
+    units = _market_units()
+    for k in range(n_market):
+        unit, district = units[k % len(units)]
+        people.append(_Inspector(
+            new_id(district, unit == units[0][0]), fake.name(), unit, district, "市场监管",
+            _valid_until(rng), True, ("检验检测", "计量"),
         ))
     # Exact shares, so that even a small pool has radiation staff and expired certificates.
     env_idx = list(range(n_env))
@@ -569,7 +594,8 @@ def _bom_utf8(text: str) -> bytes:
     return b"\xef\xbb\xbf" + text.encode("utf-8")
 
 
-def build(enterprises: int, inspectors: int, seed: str) -> tuple[dict[str, bytes], dict[str, int]]:
+def build(enterprises: int, inspectors: int, seed: str,
+          joint_staff: bool = False) -> tuple[dict[str, bytes], dict[str, int]]:
     """All output files as ``{file name: bytes}`` and their data rows, writing nothing."""
     if enterprises < 1:
         raise InspectSchedError(f"enterprises must be at least 1, got {enterprises}",
@@ -584,7 +610,7 @@ def build(enterprises: int, inspectors: int, seed: str) -> tuple[dict[str, bytes
     fake.seed_instance(f"inspect-sched/faker/{seed}")
 
     firms = _firms(enterprises, rng, fake)
-    people = _inspectors(inspectors, rng, fake)
+    people = _inspectors(inspectors, rng, fake, joint_staff)
     positive = _positive_list(firms, rng)
     conflicts = _conflicts(firms, people, rng)
     history = _history(firms, people, positive, rng)
@@ -619,7 +645,8 @@ def build(enterprises: int, inspectors: int, seed: str) -> tuple[dict[str, bytes
     return files, counts
 
 
-def generate(enterprises: int, inspectors: int, seed: str, out: Path) -> GeneratedSummary:
+def generate(enterprises: int, inspectors: int, seed: str, out: Path,
+             joint_staff: bool = False) -> GeneratedSummary:
     """Write the synthetic pools for ``seed`` into folder ``out`` (created if needed).
 
     Files: enterprises.csv, inspectors.csv, positive_list.csv, conflicts.csv, history.csv
@@ -630,7 +657,7 @@ def generate(enterprises: int, inspectors: int, seed: str, out: Path) -> Generat
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
-    files, counts = build(enterprises, inspectors, seed)
+    files, counts = build(enterprises, inspectors, seed, joint_staff)
     for name, data in files.items():
         write_atomic(out / name, data)
     return GeneratedSummary(

@@ -19,7 +19,7 @@ def _lp_duals(inst: _Instance, fs, ins, cs):
     if lp is None:  # pragma: no cover
         return None
     x = [lp.NumVar(0.0, 1.0, "") for _ in range(len(fs))]
-    team = [lp.Constraint(inst.k, inst.k) for _ in inst.firms]
+    team = [lp.Constraint(int(k), int(k)) for k in inst.ks.tolist()]
     cover = {(f, g): lp.Constraint(1, lp.infinity()) for f, need in enumerate(inst.needs) for g in need}
     capc = [lp.Constraint(-lp.infinity(), inst.rules.max_per_inspector) for _ in inst.inspectors]
     obj = lp.Objective()
@@ -53,7 +53,7 @@ def _bound(inst: _Instance, duals) -> tuple[int, list[np.ndarray]]:
     """
     y_team, y_cover, y_cap = duals
     cap = inst.rules.max_per_inspector
-    bound = inst.k * int(y_team.sum()) + sum(y_cover.values()) + cap * int(y_cap.sum())
+    bound = int((inst.ks * y_team).sum()) + sum(y_cover.values()) + cap * int(y_cap.sum())
     rcs = []
     for f, (idx, c) in enumerate(zip(inst.elig, inst.cost, strict=True)):
         rc = c - y_team[f] - y_cap[idx]

@@ -28,7 +28,6 @@ def check_assignment(
     problems: list[str] = []
     by_id = {i.inspector_id: i for i in inspectors}
     firm_ids = sorted(f.uscc for f in firms)
-    k = max(rules.team_size, len(set(rules.departments)))
     departments = sorted(set(rules.departments))
     if sorted(assignment.teams) != firm_ids:
         missing = sorted(set(firm_ids) - set(assignment.teams))
@@ -47,6 +46,7 @@ def check_assignment(
             problems.append(f"{f.uscc}: team {list(team)} is not sorted by inspector id")
         if len(set(team)) != len(team):
             problems.append(f"{f.uscc}: team {list(team)} names an inspector twice")
+        k = rules.k_for(f.uscc)
         if len(set(team)) != k:
             problems.append(f"{f.uscc}: team has {len(set(team))} inspectors, rules ask for {k}")
         members = []
@@ -59,6 +59,11 @@ def check_assignment(
             if (f.uscc, iid) in exclusions:
                 problems.append(f"{f.uscc}: inspector {iid} is not eligible ({exclusions[(f.uscc, iid)]})")
             members.append(by_id[iid])
+        for m in members:
+            # Re-checked here from the inspector's own fields, not only through ``exclusions``.
+            if m.district == f.district and rules.district_bound(m.department, m.unit):
+                problems.append(f"{f.uscc}: inspector {m.inspector_id} is from the firm's district {f.district} "
+                                "(cross_district)")
         for d in departments:
             if not any(m.department == d for m in members):
                 problems.append(f"{f.uscc}: no team member from department {d}")

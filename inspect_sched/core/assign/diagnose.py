@@ -26,7 +26,8 @@ _ADVICE = {
     "inactive": "reactivate inspectors or add active ones",
     "certificate_expired": "check certificates (cert_valid_until must cover the period's last day)",
     "department": "add inspectors of the task's departments",
-    "same_district": "add inspectors from another district, or set cross_district = false",
+    "same_district": "add inspectors from another district, exempt city-level partner staff with "
+                     "cross_district_exempt = [\"DEPARTMENT\"], or set cross_district = false",
     "conflict": "review the declared conflicts (回避)",
     "rotation": "lower rotation_days or add inspectors",
 }
@@ -34,20 +35,27 @@ _ADVICE = {
 
 def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
     """Per-firm and global counting checks; raise a helpful AssignmentInfeasible."""
-    k = inst.k
     groups: dict[tuple, list[tuple[str, Counter]]] = defaultdict(list)
-    ids = [i.inspector_id for i in inst.inspectors]
-    for f, idx, need in zip(inst.firms, inst.elig, inst.needs, strict=True):
+    # Only the task's departments' inspectors matter: counting the others ("department
+    # removes 17") over the whole pool says nothing a clerk can act on.
+    # A missing department or specialty is explained by the inspectors of that group alone.
+    depts = set(inst.depts)
+    ids = [i.inspector_id for i in inst.inspectors if i.department in depts]
+    group_ids = {g: [i.inspector_id for i, m in zip(inst.inspectors, mask, strict=True)
+                     if m and i.department in depts]
+                 for g, mask in inst.member.items()}
+    for f, idx, need, k in zip(inst.firms, inst.elig, inst.needs, inst.ks.tolist(), strict=True):
         problems = []
         if len(idx) < k:
-            problems.append(("count", len(idx)))
+            problems.append(("count", len(idx), k))
         for g in need:
             if not inst.member[g][idx].any():
                 problems.append(g)
         if not problems:
             continue
-        reasons = Counter(exclusions[(f.uscc, i)] for i in ids if (f.uscc, i) in exclusions)
         for p in problems:
+            who = ids if p[0] == "count" else group_ids[p]
+            reasons = Counter(exclusions[(f.uscc, i)] for i in who if (f.uscc, i) in exclusions)
             groups[(p, f.district)].append((f.uscc, reasons))
     if groups:
         lines, advice = [], set()
@@ -56,13 +64,15 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
             have = "has" if n == 1 else "have"
             if problem[0] == "count":
                 what = (
-                    f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {k}"
+                    f"{have} only {problem[1]} eligible inspector{'s' if problem[1] != 1 else ''}, need {problem[2]}"
                 )
             elif problem[0] == "dept":
-                what = f"{have} no eligible inspector of department {problem[1]}"
+                what = (f"{have} no eligible inspector of department {problem[1]} "
+                        f"({len(group_ids[problem])} in the pool)")
                 advice.add(f"add eligible inspectors of department {problem[1]}")
             else:
-                what = f"{have} no eligible inspector with specialty {problem[1]}"
+                what = (f"{have} no eligible inspector with specialty {problem[1]} "
+                        f"({len(group_ids[problem])} in the task's departments)")
                 advice.add(f"add eligible inspectors with specialty {problem[1]}")
             totals = Counter()
             for _u, r in items:
@@ -75,8 +85,9 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
                 + (f": {why}" if why else "")
                 + f" ({', '.join(shown)})"
             )
+        pool = ", ".join(f"{sum(1 for i in inst.inspectors if i.department == d)} of {d}" for d in inst.depts)
         raise AssignmentInfeasible(
-            "no inspector assignment satisfies every rule:\n  "
+            f"no inspector assignment satisfies every rule (inspectors of the task: {pool}):\n  "
             + "\n  ".join(lines)
             + "\nTo fix: "
             + "; ".join(sorted(advice))
@@ -91,11 +102,12 @@ def _capacity_check(inst: _Instance) -> None:
     reach = np.zeros(n_insp, dtype=np.int64)
     for idx in inst.elig:
         reach[idx] += 1
-    places = inst.k * len(inst.firms)
+    places = int(inst.ks.sum())
     coverable = int(np.minimum(reach, cap).sum())
     if coverable < places:
+        sizes = str(inst.k) if int(inst.ks.min()) == inst.k else f"{int(inst.ks.min())}–{inst.k}"
         raise AssignmentInfeasible(
-            f"k·F = {places} team places ({len(inst.firms)} firms × {inst.k}) but the eligible "
+            f"k·F = {places} team places ({len(inst.firms)} firms × {sizes}) but the eligible "
             f"inspectors can cover at most {coverable} with max_per_inspector = {cap}; "
             "raise max_per_inspector or add inspectors"
         )

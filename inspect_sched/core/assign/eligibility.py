@@ -45,7 +45,8 @@ def pair_exclusions(
     if rules.cross_district:
         by_district: dict[str, list[str]] = defaultdict(list)
         for i in inspectors:
-            by_district[i.district].append(i.inspector_id)
+            if rules.district_bound(i.department, i.unit):
+                by_district[i.district].append(i.inspector_id)
         for f in firms:
             for iid in by_district.get(f.district, ()):
                 out.setdefault((f.uscc, iid), "same_district")

@@ -31,7 +31,8 @@ class _Instance:
     firms: list[Firm]
     inspectors: list[InspectorRec]
     rules: Rules
-    k: int
+    k: int  # the largest team size of any firm
+    ks: np.ndarray  # per firm: its team size (int64)
     depts: tuple[str, ...]  # sorted task departments
     elig: list[np.ndarray]  # per firm: sorted eligible inspector indices (int64)
     cost: list[np.ndarray]  # per firm: costs aligned with elig
@@ -78,4 +79,6 @@ def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
                 member[g] = np.array([s in i.specialties for i in inspectors], dtype=bool)
             need.append(g)
         needs.append(need)
-    return _Instance(seed, firms, inspectors, rules, rules.k, depts, elig, cost, needs, member)
+    ks = np.array([rules.k_for(f.uscc) for f in firms], dtype=np.int64)
+    k = int(ks.max()) if len(ks) else rules.k
+    return _Instance(seed, firms, inspectors, rules, k, ks, depts, elig, cost, needs, member)

@@ -44,7 +44,7 @@ def _solve_cpsat(inst: _Instance, fs, ins, cs, hint=None, first_only: bool = Fal
         by_insp[i].append(j)
     for f in range(len(inst.firms)):
         js = by_firm.get(f, [])
-        model.add(sum(x[j] for j in js) == inst.k)
+        model.add(sum(x[j] for j in js) == int(inst.ks[f]))
         for g in inst.needs[f]:
             m = inst.member[g]
             model.add(sum(x[j] for j in js if m[ins[j]]) >= 1)

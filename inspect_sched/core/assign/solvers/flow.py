@@ -35,7 +35,7 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     mcf.add_arcs_with_capacity_and_unit_cost(
         np.full(n_f, src, dtype=np.int64),
         firm_nodes,
-        np.full(n_f, inst.k, dtype=np.int64),
+        inst.ks,
         np.zeros(n_f, dtype=np.int64),
     )
     pair_arcs = mcf.add_arcs_with_capacity_and_unit_cost(
@@ -47,4 +47,4 @@ def _solve_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64),
         np.zeros(n_i, dtype=np.int64),
     )
-    return _run_flow(mcf, src, sink, inst.k * n_f, pair_arcs)
+    return _run_flow(mcf, src, sink, int(inst.ks.sum()), pair_arcs)

@@ -30,8 +30,8 @@ def _disjoint_needs(inst: _Instance) -> bool:
     describe exactly the feasible teams (departments are always disjoint; a single
     specialty need is trivially so).
     """
-    for idx, need in zip(inst.elig, inst.needs, strict=True):
-        if len(need) > inst.k:
+    for idx, need, k in zip(inst.elig, inst.needs, inst.ks.tolist(), strict=True):
+        if len(need) > k:
             return False
         for a in range(len(need)):
             for b in range(a + 1, len(need)):
@@ -66,7 +66,7 @@ def _solve_typed_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
     for f, need in enumerate(inst.needs):
         tails.append(0)
         heads.append(int(free_slot[f]))
-        caps.append(inst.k - len(need))
+        caps.append(int(inst.ks[f]) - len(need))
         for g in need:
             tails.append(0)
             heads.append(slot_of[(f, g)])
@@ -95,4 +95,4 @@ def _solve_typed_flow(inst: _Instance, fs, ins, cs) -> np.ndarray | None:
         np.full(n_i, inst.rules.max_per_inspector, dtype=np.int64),
         np.zeros(n_i, dtype=np.int64),
     )
-    return _run_flow(mcf, 0, sink, inst.k * n_f, pair_arcs)
+    return _run_flow(mcf, 0, sink, int(inst.ks.sum()), pair_arcs)

@@ -1,0 +1,227 @@
+"""Per-item results of a draw and the follow-ups they leave (整改 and on-site escalation).
+
+* ``results items FILE --draw ID`` records, per drawn firm and item of the draw's task, whether
+  the item was checked, whether a problem was found and the measures. All rows or none, one
+  ledger entry (kind ``items``) whose ``items_sha256`` covers all item results of the draw.
+* A row with a 整改期限 (deadline) opens a ``rectify`` follow-up: 责令改正 needs one, so a
+  row whose measures say 责令改正 without a deadline is an error.
+* A row with 转现场检查 = 是 on a firm checked off site (mode 非现场) opens an ``onsite``
+  follow-up: the off-site finding becomes a recorded on-site task. Asking it of a firm that
+  was already checked on site is an error (it needs no escalation).
+* ``followups close ID --date D --evidence REF`` closes one, with a ledger entry (kind
+  ``followup``) naming the firm, the item, the date and the evidence reference.
+* ``followups list`` shows open ones and marks those past their deadline (China date).
+
+Decisions: items are matched by name against the draw's own items (the policy's ``items``
+frozen in its manifest), so a result can only be recorded against what the task said it
+would check (清单之外无事项).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from inspect_sched.audit import ledger
+from inspect_sched.audit.bundle import sha256_hex
+from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundError, RowProblem
+from inspect_sched.store.db import ensure_schema, session_scope
+from inspect_sched.store.importers import parse_item_results_file
+from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry
+from inspect_sched.store.queries import draw_items, firm_modes, item_summary  # noqa: F401  (re-exported)
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+ITEM_CSV_COLUMNS = ["uscc", "item", "checked", "problem", "measures"]
+KIND_LABEL = {"rectify": "责令改正", "onsite": "转现场检查"}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def today_china() -> dt.date:
+    return dt.datetime.now(CHINA).date()
+
+
+def items_csv(rows: list[ItemResult]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(ITEM_CSV_COLUMNS)
+    for r in sorted(rows, key=lambda r: (r.uscc, r.item)):
+        w.writerow([r.uscc, r.item, "1" if r.checked else "0", "1" if r.problem else "0", r.measures])
+    return buf.getvalue().encode("utf-8")
+
+
+def items_sha256(session: Session, draw_id: int) -> str:
+    return sha256_hex(items_csv(list(session.exec(select(ItemResult).where(ItemResult.draw_id == draw_id)))))
+
+
+@dataclass(frozen=True)
+class ItemsSummary:
+    draw_id: int
+    sequence: int
+    rows: int
+    opened: list[str]
+
+    def __str__(self) -> str:
+        lines = [f"draw {self.draw_id}: {self.rows} item result(s) recorded; ledger entry #{self.sequence}"]
+        lines += [f"  follow-up opened: {o}" for o in self.opened]
+        return "\n".join(lines)
+
+
+def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> ItemsSummary:
+    """Record per-item results for ``draw_id`` (all rows or none) and open their follow-ups."""
+    ensure_schema(engine)
+    with Session(engine) as session:
+        if session.get(Draw, draw_id) is None:
+            raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+    records = parse_item_results_file(path)
+    if not records:
+        raise InputFileError(str(path), message="has no item result rows; nothing was imported")
+    with session_scope(engine) as session:
+        at = ledger.head(session)
+        items = draw_items(session, draw_id)
+        modes = firm_modes(session, draw_id)
+        problems: list[RowProblem] = []
+        for number, r in records:
+            if r["uscc"] not in modes:
+                problems.append(RowProblem(number, "统一社会信用代码", r["uscc"],
+                                           f"not one of the {len(modes)} firms of draw {draw_id}"))
+            if r["item"] not in items:
+                problems.append(RowProblem(number, "抽查事项", r["item"],
+                                           f"not an item of draw {draw_id}'s task; its items are: "
+                                           + "、".join(items)))
+            if "责令改正" in r["measures"] and r["deadline"] is None:
+                problems.append(RowProblem(number, "整改期限", "",
+                                           "责令改正 needs a 整改期限 (deadline), e.g. 2027-01-31"))
+            if r["deadline"] is not None and not r["problem"]:
+                problems.append(RowProblem(number, "是否发现问题", "否",
+                                           "a 整改期限 is given, so a problem was found: write 是"))
+            if r["escalate"] and modes.get(r["uscc"], "现场") == "现场":
+                problems.append(RowProblem(number, "转现场检查", "是",
+                                           "this firm was checked on site; only an off-site (非现场) or "
+                                           "documents (书面) check escalates to an on-site visit"))
+        if problems:
+            raise InputFileError(str(path), sorted(problems, key=lambda p: p.row))
+        opened: list[str] = []
+        for _number, r in records:
+            existing = session.get(ItemResult, (draw_id, r["uscc"], r["item"]))
+            row = existing or ItemResult(draw_id=draw_id, uscc=r["uscc"], item=r["item"])
+            row.checked, row.problem, row.measures = r["checked"], r["problem"], r["measures"]
+            session.add(row)
+            if r["deadline"] is not None:
+                opened.append(_open(session, draw_id, r["uscc"], r["item"], "rectify", r["measures"],
+                                    r["deadline"]))
+            if r["escalate"]:
+                opened.append(_open(session, draw_id, r["uscc"], r["item"], "onsite",
+                                    r["measures"] or "非现场检查发现问题，需现场核查", r["deadline"]))
+        session.flush()
+        body = {"kind": "items", "sequence": at.sequence, "draw_id": draw_id, "created_at": _now(),
+                "count": len(records), "items_sha256": items_sha256(session, draw_id)}
+        ledger.append(session, at, body, draw_id)
+        return ItemsSummary(draw_id, at.sequence, len(records), opened)
+
+
+def _open(session: Session, draw_id: int, uscc: str, item: str, kind: str, reason: str,
+          deadline: dt.date | None) -> str:
+    f = session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id, FollowUp.uscc == uscc,
+                                            FollowUp.item == item, FollowUp.kind == kind)).first()
+    if f is None:
+        f = FollowUp(draw_id=draw_id, uscc=uscc, item=item, kind=kind, created_at=_now())
+    f.reason, f.deadline = reason, deadline
+    session.add(f)
+    return f"{KIND_LABEL[kind]} {uscc} {item}" + (f" by {deadline.isoformat()}" if deadline else "")
+
+
+def close_followup(engine: Engine, followup_id: int, day: dt.date, evidence: str) -> FollowUp:
+    """Close a follow-up with the date and the evidence reference; one ledger entry."""
+    evidence = evidence.strip()
+    if not evidence:
+        raise InspectSchedError("give --evidence: the reference of the proof (整改报告, 复查记录 number ...)")
+    if day > today_china():
+        raise InspectSchedError(f"--date {day.isoformat()} is in the future; give the real closing date")
+    ensure_schema(engine)
+    with session_scope(engine) as session:
+        at = ledger.head(session)
+        f = session.get(FollowUp, followup_id)
+        if f is None:
+            raise NotFoundError(f"follow-up {followup_id} does not exist; `inspect-sched followups list` shows them")
+        if f.closed_on is not None:
+            raise InspectSchedError(f"follow-up {followup_id} was closed on {f.closed_on.isoformat()} already")
+        f.closed_on, f.evidence = day, evidence
+        session.add(f)
+        body = {"kind": "followup", "sequence": at.sequence, "draw_id": f.draw_id, "created_at": _now(),
+                "action": "close", "followup_id": f.id, "uscc": f.uscc, "item": f.item,
+                "followup_kind": f.kind, "closed_on": day.isoformat(), "evidence": evidence}
+        ledger.append(session, at, body, f.draw_id)
+        session.flush()
+        session.expunge(f)
+        return f
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: int
+    draw_id: int
+    uscc: str
+    item: str
+    kind: str
+    reason: str
+    deadline: dt.date | None
+    closed_on: dt.date | None
+    evidence: str
+    overdue: bool
+
+
+def list_followups(engine: Engine, as_of: dt.date | None = None, draw_id: int | None = None,
+                   include_closed: bool = False) -> list[FollowUpView]:
+    """Follow-ups (open ones by default), each marked overdue when its deadline is before ``as_of``."""
+    ensure_schema(engine)
+    day = as_of or today_china()
+    with Session(engine) as session:
+        q = select(FollowUp).order_by(FollowUp.id)
+        if draw_id is not None:
+            q = q.where(FollowUp.draw_id == draw_id)
+        out = []
+        for f in session.exec(q):
+            if f.closed_on is not None and not include_closed:
+                continue
+            overdue = f.closed_on is None and f.deadline is not None and f.deadline < day
+            out.append(FollowUpView(f.id, f.draw_id, f.uscc, f.item, f.kind, f.reason, f.deadline,
+                                    f.closed_on, f.evidence, overdue))
+        return out
+
+
+def check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+    """The latest ``items`` entry of a draw vouches for all its item results."""
+    draw_id = body.get("draw_id")
+    latest = max((o.sequence for o in session.exec(select(LedgerEntry).where(
+        LedgerEntry.kind == "items", LedgerEntry.draw_id == draw_id))), default=0)
+    if e.sequence != latest:
+        return []
+    if items_sha256(session, draw_id) != body.get("items_sha256"):
+        return [f"draw {draw_id}: item results changed since ledger entry {e.sequence} "
+                "(an item result was edited, added or deleted outside `results items`)"]
+    return []
+
+
+
+def check_followup_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+    """A closing recorded in the ledger must still be what the follow-up row says."""
+    f = session.get(FollowUp, body.get("followup_id"))
+    where = f"ledger entry {e.sequence}"
+    if f is None:
+        return [f"{where}: follow-up {body.get('followup_id')} it closed is missing from the database"]
+    stored = (f.draw_id, f.uscc, f.item, f.kind, f.closed_on.isoformat() if f.closed_on else None, f.evidence)
+    said = (body.get("draw_id"), body.get("uscc"), body.get("item"), body.get("followup_kind"),
+            body.get("closed_on"), body.get("evidence"))
+    if stored != said:
+        return [f"{where}: follow-up {f.id} differs from its closing record (edited outside `followups close`)"]
+    return []
