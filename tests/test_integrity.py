@@ -84,8 +84,8 @@ def test_a_plan_stays_usable_when_later_draws_do_not_touch_its_frame_and_results
 ) -> None:
     engine = get_engine(db_url)
     small_pool(engine)
-    dec = make_draw(engine, SEED, tmp_path / "dec", spec=build_spec("2026-12", filters=["district=天元区"]))
-    plan = make_plan(engine, build_spec("2027-01", filters=["district=荷塘区"]))
+    dec = make_draw(engine, SEED, tmp_path / "dec", spec=build_spec("2026-12", filters={"district": ["天元区"]}))
+    plan = make_plan(engine, build_spec("2027-01", filters={"district": ["荷塘区"]}))
     # After the plan: another district's draw (disjoint frame) and a results import.
     cli_ok(db_url, "draw", "--period", "2026-11", "--seed", SEED, "--filter", "district=芦淞区",
            "--out", str(tmp_path / "nov"))
@@ -206,11 +206,12 @@ def test_publish_of_a_superseded_draw_says_so_and_a_redraw_shows_its_reason(db_u
     cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "7", "--reason", "抽取现场断电", "--out", str(tmp_path / "b"))
     out = cli_ok(db_url, "publish", "--draw", str(first.draw_id), "--out", str(tmp_path / "pub"), "--allow-partial")
     assert "draw 1 was superseded by redraw 2" in out
-    facts = (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig")
-    assert "本次抽取已被第 2 号抽取取代" in facts
+    # The header facts are on the page (the CSV is rows only, SPEC §8; the JSON holds the values).
+    assert "本次抽取已被第 2 号抽取取代" in (tmp_path / "pub" / "public-draw-1.html").read_text("utf-8")
     cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", full_results(engine, 2))), "--draw", "2")
     cli_ok(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub"), "--format", "csv,html")
-    assert "是否重新抽取：是，取代第 1 号抽取；原因：抽取现场断电" in (tmp_path / "pub" / "public-draw-2.csv").read_text("utf-8-sig")
+    assert "是否重新抽取：是，取代第 1 号抽取；原因：抽取现场断电" in (tmp_path / "pub" / "public-draw-2.html").read_text("utf-8")
+    assert json.loads((tmp_path / "pub" / "public-draw-2.json").read_text("utf-8"))["redraw_reason"] == "抽取现场断电"
     assert "原因：抽取现场断电" in (tmp_path / "pub" / "public-draw-2.html").read_text("utf-8")
 
 
@@ -221,9 +222,12 @@ def test_publish_never_names_a_firm_without_result(db_url: str, tmp_path: Path) 
     rows = full_results(engine, d.draw_id)
     cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows[:1])), "--draw", str(d.draw_id))
     code, out = run(db_url, "publish", "--draw", str(d.draw_id), "--out", str(tmp_path / "pub"))
-    assert code == 1 and f"{len(rows) - 1} still pending" in out
-    for r in rows:
-        assert r["uscc"] not in out and r["uscc"].lower() not in out
+    assert code == 0 and f"{len(rows) - 1} still pending (not named)" in out
+    published = "".join(p.read_text("utf-8-sig") for p in (tmp_path / "pub").iterdir() if p.suffix != ".xlsx")
+    assert rows[0]["uscc"] in published
+    for r in rows[1:]:
+        for said in (out, published):
+            assert r["uscc"] not in said and r["uscc"].lower() not in said
 
 
 # ---------------------------------------------------------------------------- formulas (SPEC §9)

@@ -7,7 +7,7 @@ who wants to check it by hand; in short:
 The LP relaxation of assign-v1 over every eligible pair ``j = (f, i)`` with ``0 ≤ x_j ≤ 1``::
 
     minimise  Σ_j cost_j · x_j
-    team      Σ_{i} x_fi       = k               for each drawn firm f     dual y_team[f]  (free)
+    team      Σ_{i} x_fi       = k_f             for each drawn firm f     dual y_team[f]  (free)
     cover     Σ_{i ∈ g} x_fi   ≥ 1               for each need g of f      dual y_cover[f,g] ≥ 0
     cap       Σ_{f} x_fi       ≤ max_per_insp.   for each inspector i      dual y_cap[i]   ≤ 0
 
@@ -15,8 +15,10 @@ For any integers with those signs, put ``rc_j = cost_j − y_team[f] − Σ_{g �
 y_cap[i]``. Every assignment ``x`` that meets the rules satisfies (weak duality, the upper
 bounds ``x ≤ 1`` taking the negative reduced costs)::
 
-    Σ cost·x = Σ rc·x + Σ_f k·y_team + Σ y_cover·(cover rows) + Σ y_cap·(loads)
-             ≥ Σ_j min(0, rc_j) + k·Σ y_team + Σ y_cover + max_per_inspector·Σ y_cap  =  bound
+    Σ cost·x = Σ rc·x + Σ_f k_f·y_team[f] + Σ y_cover·(cover rows) + Σ y_cap·(loads)
+             ≥ Σ_j min(0, rc_j) + Σ_f k_f·y_team[f] + Σ y_cover + max_per_inspector·Σ y_cap  =  bound
+
+    (k_f is the firm's team size: the task's, or its stratum's where the policy sets one.)
 
 So when ``bound`` equals the teams' cost, no assignment is cheaper. Signs are the only
 feasibility condition because the ``x ≤ 1`` duals are ``min(0, rc_j)``, always feasible.
@@ -69,7 +71,7 @@ def lp_is_integral(
     """
     for f in firms:
         need = firm_needs(f, rules)
-        if len(need) > rules.k:
+        if len(need) > rules.k_for(f.uscc):
             return False
         if len(need) < 2:
             continue
@@ -127,8 +129,8 @@ def check_certificate(
     if problems:
         return CertificateCheck(problems, None, False, 0)
 
-    k, cap = rules.k, rules.max_per_inspector
-    bound = k * sum(cert.team.values()) + cap * sum(cert.cap.values())
+    cap = rules.max_per_inspector
+    bound = sum(rules.k_for(u) * y for u, y in cert.team.items()) + cap * sum(cert.cap.values())
     bound += sum(sum(v.values()) for v in cert.cover.values())
     insp = sorted(inspectors, key=lambda i: i.inspector_id)
     ids = [i.inspector_id for i in insp]

@@ -69,7 +69,7 @@ def flow_duals(inst: _Instance, fs: np.ndarray, ins: np.ndarray, cs: np.ndarray,
     firm). ``fs, ins, cs, x`` are the solver's pairs and 0/1 solution.
     """
     n_f, n_i = len(inst.firms), len(inst.inspectors)
-    k, cap = inst.k, inst.rules.max_per_inspector
+    cap = inst.rules.max_per_inspector
     g = _Graph()
     src = g.node()
     free = [g.node() for _ in range(n_f)]
@@ -78,7 +78,7 @@ def flow_duals(inst: _Instance, fs: np.ndarray, ins: np.ndarray, cs: np.ndarray,
     sink = g.node()
     load = np.bincount(ins[x == 1], minlength=n_i)
     for f in range(n_f):
-        if k - len(inst.needs[f]) > 0:
+        if int(inst.ks[f]) - len(inst.needs[f]) > 0:
             g.arc(free[f], src, 0)  # src → free is saturated: only its reverse arc is residual
         for node in slot[f].values():
             g.arc(node, src, 0)
