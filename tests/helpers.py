@@ -62,10 +62,11 @@ def small_pool(engine: Engine, firms: int = 60, inspectors_per_district: int = 3
 
 
 def draw(url_or_engine: str | Engine, out: Path, seed: str = "20261201093015482736",
-         period: str = "2026-12") -> DrawResult:
-    """Make a draw for ``period`` with the default policy and write its bundle to ``out``."""
+         period: str = "2026-12", reason: str | None = None) -> DrawResult:
+    """Make a draw for ``period`` with the default policy and write its bundle to ``out``
+    (a redraw needs ``reason``)."""
     engine = get_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    return make_draw(engine, seed, out, spec=build_spec(period))
+    return make_draw(engine, seed, out, spec=build_spec(period), reason=reason)
 
 
 def drawn_firms(engine: Engine, draw_id: int) -> list[DrawFirm]:

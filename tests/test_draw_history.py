@@ -37,7 +37,8 @@ def test_superseded_draw_stops_counting_as_inspections(db_url: str, tmp_path: Pa
     small_pool(engine)
     first = draw(engine, tmp_path / "nov-a", seed="11111111111111111111", period="2026-11")
     october = draw(engine, tmp_path / "oct", seed="99999999999999999999", period="2026-10")
-    second = draw(engine, tmp_path / "nov-b", seed="22222222222222222222", period="2026-11")
+    second = draw(engine, tmp_path / "nov-b", seed="22222222222222222222", period="2026-11",
+                  reason="抽取时名录库未更新")
     with Session(engine) as s:
         assert s.get(Draw, first.draw_id).superseded_by == second.draw_id
     firms_a = {f.uscc for f in drawn_firms(engine, first.draw_id)}
