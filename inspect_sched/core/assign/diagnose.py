@@ -38,7 +38,7 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
     groups: dict[tuple, list[tuple[str, Counter]]] = defaultdict(list)
     ids = [i.inspector_id for i in inst.inspectors]
     for f, idx, need in zip(inst.firms, inst.elig, inst.needs, strict=True):
-        problems = []
+        problems: list[tuple[str, int | str]] = []
         if len(idx) < k:
             problems.append(("count", len(idx)))
         for g in need:
@@ -64,7 +64,7 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
             else:
                 what = f"{have} no eligible inspector with specialty {problem[1]}"
                 advice.add(f"add eligible inspectors with specialty {problem[1]}")
-            totals = Counter()
+            totals: Counter[str] = Counter()
             for _u, r in items:
                 totals.update(r.keys())
             why = ", ".join(f"{r} removes {_range([c[r] for _u, c in items])}" for r in REASONS if totals[r])
