@@ -13,6 +13,7 @@ import io
 import sys
 import zipapp
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from inspect_sched.errors import InspectSchedError
@@ -40,7 +41,7 @@ def module_path(name: str) -> Path | None:
     return None
 
 
-def _executed_nodes(tree: ast.Module):  # type: ignore[no-untyped-def]
+def _executed_nodes(tree: ast.Module) -> Iterator[ast.AST]:
     """Every node except those that never run in the kit: ``if TYPE_CHECKING:`` blocks and a
     module-level ``__getattr__`` (PEP 562: a lazy attribute, such as ``core.assign.assign``,
     that loads the solver only when asked for; the kit never asks)."""

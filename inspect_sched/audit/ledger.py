@@ -41,7 +41,7 @@ class Head:
 def head(session: Session) -> Head:
     """Lock the ledger for this transaction and say where the next entry goes."""
     lock_ledger(session)
-    last = session.exec(select(LedgerEntry).order_by(LedgerEntry.sequence.desc()).limit(1)).first()
+    last = session.exec(select(LedgerEntry).order_by(col(LedgerEntry.sequence).desc()).limit(1)).first()
     if last is None:
         return Head(1, GENESIS_HASH)
     return Head(last.sequence + 1, last.hash)
@@ -61,7 +61,7 @@ def append(session: Session, at: Head, body: dict[str, Any], draw_id: int | None
 
 
 def entries(session: Session) -> list[LedgerEntry]:
-    return list(session.exec(select(LedgerEntry).order_by(LedgerEntry.sequence)))
+    return list(session.exec(select(LedgerEntry).order_by(col(LedgerEntry.sequence))))
 
 
 def next_sequence(session: Session) -> int:
@@ -196,7 +196,7 @@ def verify(session: Session, checks: LedgerChecks) -> list[str]:
             problems += _guarded(where, checks.entries[e.kind], session, e, body)
         else:
             problems.append(f"{where}: kind {e.kind!r} has no check (written by a newer inspect-sched?)")
-    for d in session.exec(select(Draw).order_by(Draw.id)):
+    for d in session.exec(select(Draw).order_by(col(Draw.id))):
         if d.id not in seen_draws:
             problems.append(f"draw {d.id}: has no ledger entry (recorded outside the ledger)")
     problems += _guarded("plans", _check_plans, session)
@@ -254,7 +254,7 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
         out.append(f"{where}: stored draw's redraw reason is {draw.redraw_reason!r}, "
                    f"ledger says {body.get('redraw_reason')!r}")
     # superseded_by is not in the body, but follows from the redraw_of the ledger vouches for.
-    successor = session.exec(select(Draw.id).where(Draw.redraw_of == draw.id).order_by(Draw.id)).first()
+    successor = session.exec(select(Draw.id).where(Draw.redraw_of == draw.id).order_by(col(Draw.id))).first()
     if draw.superseded_by != successor:
         out.append(f"{where}: stored draw is marked superseded by {draw.superseded_by!r}, "
                    f"but the redraw of it is {successor!r}")

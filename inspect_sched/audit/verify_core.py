@@ -194,6 +194,7 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     why = seed_problem(seed) if isinstance(seed, str) else "the seed is missing or not text"
     if why:
         return Report([*problems, f"manifest.json: {why} (SPEC §1 forbids such a seed)"])
+    assert isinstance(seed, str)  # a seed that is not text has a `why` above
     try:
         spec = DrawSpec.from_dict(manifest)
         inputs = Inputs.from_csv_files(files, unescape=reader.escape_csv)

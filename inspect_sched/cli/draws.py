@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state  # noqa: F401
 from inspect_sched.errors import VerificationError
 from inspect_sched.io.text import printable
+
+if TYPE_CHECKING:
+    from inspect_sched.core.derive import StratumSummary
+
+_F = TypeVar("_F", bound=Callable[..., object])
 
 _PLAN_OPTIONS = [
     click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
@@ -21,13 +28,13 @@ _PLAN_OPTIONS = [
 ]
 
 
-def _plan_options(fn):  # type: ignore[no-untyped-def]
+def _plan_options(fn: _F) -> _F:
     for opt in reversed(_PLAN_OPTIONS):
         fn = opt(fn)
     return fn
 
 
-def _echo_strata(strata) -> None:  # type: ignore[no-untyped-def]
+def _echo_strata(strata: Mapping[str, StratumSummary]) -> None:
     click.echo(f"  {'stratum':<8} {'eligible':>8} {'excluded':>8} {'drawn':>6}  excluded by reason")
     for name, s in strata.items():
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.excluded.items())) or "-"
@@ -39,7 +46,8 @@ def _echo_strata(strata) -> None:  # type: ignore[no-untyped-def]
 @_plan_options
 @click.pass_context
 @handle_errors
-def plan_cmd(ctx: click.Context, period, policy_path, task, filters, departments) -> None:  # type: ignore[no-untyped-def]
+def plan_cmd(ctx: click.Context, period: str | None, policy_path: str | None, task: str | None,
+             filters: tuple[str, ...], departments: str | None) -> None:
     """Freeze the frame and probabilities; print the commitment hash to publish before the seed.
 
     `plan list` and `plan show ID` show the stored plans. A plan is used by one draw only,
@@ -131,7 +139,9 @@ def plan_show_cmd(state: AppState, plan_id: int) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the bundle.")
 @pass_state
 @handle_errors
-def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters, departments, reason, out) -> None:  # type: ignore[no-untyped-def]
+def draw_cmd(state: AppState, period: str, seed: str, plan_id: int | None, policy_path: str | None,
+             task: str | None, filters: tuple[str, ...], departments: str | None, reason: str | None,
+             out: str) -> None:
     """Draw firms, assign inspectors, record the draw in the ledger and write its bundle.
 
     \b

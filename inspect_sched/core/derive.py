@@ -100,8 +100,11 @@ class Derivation(Sampled):
 def task_rules(spec: DrawSpec, rows: list[FrameRow]) -> Rules:
     """assign-v1's rules for this draw, with each selected firm's stratum team size if set."""
     rules = Rules.from_policy(spec.policy, spec.departments)
-    sizes = {r.framed.firm.uscc: spec.policy.strata[r.framed.stratum].team_size
-             for r in rows if r.selected and spec.policy.strata[r.framed.stratum].team_size is not None}
+    sizes: dict[str, int] = {}
+    for r in rows:
+        size = spec.policy.strata[r.framed.stratum].team_size
+        if r.selected and size is not None:
+            sizes[r.framed.firm.uscc] = size
     return replace(rules, team_size_of=sizes) if sizes else rules
 
 

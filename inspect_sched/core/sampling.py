@@ -47,7 +47,7 @@ def _seeded_order(seed: str, purpose: str, keys: Sequence[str]) -> tuple[list[by
     """
     base = _prefix_hasher(seed, purpose)
     copy = base.copy
-    digests = []
+    digests: list[bytes] = []
     add = digests.append
     for key in keys:
         h = copy()
@@ -63,8 +63,10 @@ def _seeded_order(seed: str, purpose: str, keys: Sequence[str]) -> tuple[list[by
     if len(set(digests)) != count:
         if len(set(keys)) != count:
             seen: set[str] = set()
-            twice = next(k for k in keys if k in seen or seen.add(k))
-            raise ValueError(f"firm {twice} appears more than once")
+            for k in keys:
+                if k in seen:
+                    raise ValueError(f"firm {k} appears more than once")
+                seen.add(k)
         order.sort(key=lambda i: (digests[i], keys[i]))
     return digests, order
 

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.io.text import text_problem
@@ -121,9 +122,9 @@ def read_table(path: str | Path, columns: Mapping[str, Sequence[str]]) -> Table:
         raise InputFileError(path, message=f"unknown file type {suffix!r}; give a .csv or .xlsx file")
 
     lookup: dict[str, str] = {}
-    for canonical, aliases in columns.items():
-        for name in (canonical, *aliases):
-            lookup[header_key(name)] = canonical
+    for column, aliases in columns.items():
+        for name in (column, *aliases):
+            lookup[header_key(name)] = column
 
     it = _iter_csv(path, encoding, delimiter) if kind == "csv" else _iter_xlsx(path)
     candidates: list[tuple[int, list[Cell]]] = []
@@ -295,7 +296,8 @@ def _iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                         "contains a NUL character; the file is damaged or not plain text — save it as CSV UTF-8 from Excel",
                     )], message="a cell contains a NUL character; nothing was imported.")
             _check_text(path, line, cells, column_letter)
-            yield line, cells
+            # Only str cells; the cast widens the list to the Cell type without a copy.
+            yield line, cast("list[Cell]", cells)
 
 
 # ---------------------------------------------------------------------------- xlsx
@@ -368,7 +370,7 @@ def _has_formulas(path: str) -> bool:
     return False
 
 
-def _open_sheet(path: str, data_only: bool):  # type: ignore[no-untyped-def]
+def _open_sheet(path: str, data_only: bool) -> tuple[Any, Any]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=data_only)

@@ -41,12 +41,14 @@ import datetime as dt
 import io
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.core.inputs import split_list
 from inspect_sched.errors import InspectSchedError
@@ -66,6 +68,10 @@ from inspect_sched.store.models import (
     Result,
 )
 from inspect_sched.store.queries import current_firms, firm_modes, replacement_count
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 STRATA = CATEGORIES  # a firm's stratum is its category (SPEC §4)
 STRATUM_ZH = CATEGORY_ZH
@@ -202,7 +208,7 @@ def _inspections(session: Session, year: int, draws: list[Draw]) -> Counter[tupl
 
 
 def collect(session: Session, year: int, policy: Policy | None = None) -> ReportData:
-    draws = [d for d in session.exec(select(Draw).order_by(Draw.id)) if parse_period(d.period).year == year]
+    draws = [d for d in session.exec(select(Draw).order_by(col(Draw.id))) if parse_period(d.period).year == year]
     cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
     where: dict[str, tuple[str, str]] = {}
     for e in session.exec(select(Enterprise)):
@@ -219,6 +225,7 @@ def collect(session: Session, year: int, policy: Policy | None = None) -> Report
     off_drawn = off_done = 0
     replacements = 0
     for d in draws:
+        assert d.id is not None  # read back from the database
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
         modes = firm_modes(session, d.id)
         drawn = done = 0
@@ -287,7 +294,7 @@ def sheets(data: ReportData) -> list[Sheet]:
     current = [d for d in data.draws if d.superseded_by is None]
     drawn_load = sorted(data.load_drawn.values())
     done_load = sorted(data.load_done.values())
-    summary = [
+    summary: list[list[object]] = [
         ["年度 year", data.year],
         ["抽取次数（全部） draws made, total", len(data.draws)],
         ["抽取次数（有效，未被取代） draws not superseded", len(current)],
@@ -321,8 +328,11 @@ def sheets(data: ReportData) -> list[Sheet]:
                             c.share()])
     strata_rows.append(["合计", "", total.pool, total.active, total.drawn, total.done, len(total.inspected),
                         total.share()])
-    draw_rows = [[d.id, d.period, d.task, d.seed, d.redraw_of or "", d.superseded_by or "", d.sample_size,
-                  *data.per_draw[d.id]] for d in data.draws]
+    draw_rows = []
+    for d in data.draws:
+        assert d.id is not None  # read back from the database
+        draw_rows.append([d.id, d.period, d.task, d.seed, d.redraw_of or "", d.superseded_by or "", d.sample_size,
+                          *data.per_draw[d.id]])
     inspector_rows = [[i, data.inspector_names.get(i, ""), data.load_drawn.get(i, 0), data.load_done.get(i, 0)]
                       for i in sorted(set(data.load_drawn) | set(data.load_done))]
     result_rows = [[kind, n, _pct(n, total.done)] for kind, n in sorted(data.results_by_kind.items(),
@@ -380,7 +390,26 @@ def _cjk_font() -> str | None:
     return None
 
 
-def _labels(zh: bool) -> dict[str, object]:
+class _Labels(TypedDict):
+    strata: Mapping[str, str]
+    credit: Mapping[str, str]
+    drawn: str
+    done: str
+    coverage: str
+    share: str
+    share_y: str
+    load: str
+    load_x: str
+    load_y: str
+    results: str
+    count: str
+    result: Callable[[str], str]
+    compliance: str
+    quarter: str
+    minimum: str
+
+
+def _labels(zh: bool) -> _Labels:
     if zh:
         return {"strata": STRATUM_ZH, "credit": CREDIT_ZH, "drawn": "应检查", "done": "已检查",
                 "coverage": "{y}年 各类别应检查与已检查", "share": "{y}年 各信用等级在产企业检查覆盖率",
@@ -411,11 +440,12 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
     if font is None and warnings is not None:
         warnings.append(CJK_FONT_WARNING)
     lab = _labels(font is not None)
-    style = {"font.family": [font, "DejaVu Sans"]} if font else {"font.family": ["DejaVu Sans"]}
+    style: dict[RcKeyType, Any] = (
+        {"font.family": [font, "DejaVu Sans"]} if font else {"font.family": ["DejaVu Sans"]})
     y = data.year
     out: dict[str, bytes] = {}
 
-    def save(fig, name: str) -> None:  # type: ignore[no-untyped-def]
+    def save(fig: Figure, name: str) -> None:
         buf = io.BytesIO()
         fig.tight_layout()
         fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
@@ -429,7 +459,7 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
         xs = range(len(strata))
         ax.bar([x - 0.2 for x in xs], [c.drawn for c in totals], 0.4, label=lab["drawn"], color="#9bb7d4")
         ax.bar([x + 0.2 for x in xs], [c.done for c in totals], 0.4, label=lab["done"], color="#2c5d8f")
-        ax.set_xticks(list(xs), [lab["strata"].get(s, s) for s in strata])  # type: ignore[union-attr]
+        ax.set_xticks(list(xs), [lab["strata"].get(s, s) for s in strata])
         ax.set_ylabel(lab["count"])
         ax.set_title(str(lab["coverage"]).format(y=y))
         ax.legend()
@@ -439,7 +469,7 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
         merged = [_merge([v for k, v in data.cells.items() if k[1] == c]) for c in credits]
         fig, ax = plt.subplots(figsize=(7, 4))
         shares = [100 * len(c.inspected) / c.active if c.active else 0 for c in merged]
-        ax.bar([lab["credit"].get(c, c) for c in credits], shares,  # type: ignore[union-attr]
+        ax.bar([lab["credit"].get(c, c) for c in credits], shares,
                color=["#4caf50", "#2196f3", "#ffc107", "#f44336", "#424242", "#9e9e9e"][: len(credits)])
         ax.set_ylabel(lab["share_y"])
         ax.set_title(str(lab["share"]).format(y=y))
@@ -456,7 +486,7 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
         fig, ax = plt.subplots(figsize=(7, 4))
         kinds: Counter[str] = Counter()
         for kind, n in data.results_by_kind.items():
-            kinds[lab["result"](kind)] += n  # type: ignore[operator]
+            kinds[lab["result"](kind)] += n
         items = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
         ax.barh([k for k, _ in items][::-1], [n for _, n in items][::-1], color="#2c5d8f")
         ax.set_xlabel(lab["count"])
@@ -468,7 +498,7 @@ def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, byt
         fig, ax = plt.subplots(figsize=(8, 4))
         width = 0.8 / max(1, len(shown))
         colours = {"key": "#c0392b", "general": "#2c5d8f", "special": "#8e44ad"}
-        strata_names: dict[str, str] = lab["strata"]  # type: ignore[assignment]
+        strata_names = lab["strata"]
         for i, s in enumerate(shown):
             lines = [c for c in quarterly if c.stratum == s]
             bar_x = [q + (i - (len(shown) - 1) / 2) * width for q in range(len(lines))]

@@ -32,8 +32,8 @@ def parse_period(text: str) -> Period:
         year, month = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise DrawError(f"period {text!r}: month must be 01-12. Use YYYY-MM, e.g. 2026-12")
-        last = calendar.monthrange(year, month)[1]
-        return Period(f"{year:04d}-{month:02d}", dt.date(year, month, 1), dt.date(year, month, last))
+        last_day = calendar.monthrange(year, month)[1]
+        return Period(f"{year:04d}-{month:02d}", dt.date(year, month, 1), dt.date(year, month, last_day))
     m = _QUARTER.match(text)
     if m:
         year, q = int(m.group(1)), int(m.group(2))

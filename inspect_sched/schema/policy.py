@@ -409,7 +409,7 @@ def _modes(raw: Any, strata: tuple[str, ...]) -> dict[str, str]:
     _check_keys(raw, strata, "[modes]")
     out = {}
     for stratum, word in raw.items():
-        mode = _MODE_WORDS.get(word.strip().lower() if isinstance(word, str) else None)
+        mode = _MODE_WORDS.get(word.strip().lower()) if isinstance(word, str) else None
         if mode is None:
             raise PolicyError(f"policy modes.{stratum} = {word!r}: use one of {', '.join(MODES)}")
         # Only what differs from the default is kept: the same meaning, the same commitment.

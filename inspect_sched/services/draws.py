@@ -201,6 +201,7 @@ def _store_plan(session: Session, spec: DrawSpec, frozen: Frozen) -> Plan:
     )
     session.add(plan)
     session.flush()
+    assert plan.id is not None  # assigned by the flush
     for name, content in sorted(frozen.files.items()):
         session.add(PlanFile(plan_id=plan.id, name=name, content=content))
     return plan
@@ -213,6 +214,7 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
         strata = summarize(plan_strata(frozen.inputs, spec))
         plan = _store_plan(session, spec, frozen)
         session.flush()
+        assert plan.id is not None  # assigned by the flush in _store_plan
         return PlanResult(plan.id, frozen.commitment, spec, strata, tuple(frame_warnings(frozen.inputs, spec)))
 
 
@@ -357,6 +359,7 @@ def make_draw(
                         f"{n} firm(s) of its frame; nothing was recorded: run the draw again"
                     )
                 plan_id = _store_plan(session, spec, frozen).id
+                assert plan_id is not None  # assigned by the flush in _store_plan
             else:
                 locked = session.get(Plan, plan_id)
                 assert locked is not None
@@ -370,6 +373,7 @@ def make_draw(
                         redraw_reason=reason if earlier else None)
             session.add(draw)
             session.flush()
+            assert draw.id is not None  # assigned by the flush
             if earlier is not None:
                 earlier.superseded_by = draw.id
                 session.add(earlier)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
@@ -186,11 +186,12 @@ def list_followups(engine: Engine, as_of: dt.date | None = None, draw_id: int | 
     ensure_schema(engine)
     day = as_of or today_china()
     with Session(engine) as session:
-        q = select(FollowUp).order_by(FollowUp.id)
+        q = select(FollowUp).order_by(col(FollowUp.id))
         if draw_id is not None:
             q = q.where(FollowUp.draw_id == draw_id)
         out = []
         for f in session.exec(q):
+            assert f.id is not None  # read back from the database
             if f.closed_on is not None and not include_closed:
                 continue
             overdue = f.closed_on is None and f.deadline is not None and f.deadline < day
@@ -202,6 +203,8 @@ def list_followups(engine: Engine, as_of: dt.date | None = None, draw_id: int | 
 def check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
     """The latest ``items`` entry of a draw vouches for all its item results."""
     draw_id = body.get("draw_id")
+    if not isinstance(draw_id, int):
+        return [f"ledger entry {e.sequence}: items entry without a draw id"]
     latest = max((o.sequence for o in session.exec(select(LedgerEntry).where(
         LedgerEntry.kind == "items", LedgerEntry.draw_id == draw_id))), default=0)
     if e.sequence != latest:

@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
@@ -103,6 +103,7 @@ def _check_rows(session: Session, path: str, draw: Draw, read: ResultsFile,
     """
     rows, label = read.rows, read.label
     bad_cells = {(p.row, p.column) for p in read.problems}
+    assert draw.id is not None  # read back from the database
     known = set(bundle_inspector_names(session, draw.id))
     wanted = sorted({i for r in rows for i in r.inspector_ids} - known)
     for start in range(0, len(wanted), 500):
@@ -170,7 +171,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         for start in range(0, len(usccs), 500):
             # The firm's earlier result history (if any) is replaced below, not added to.
             session.execute(delete(HistoryEntry).where(
-                HistoryEntry.draw_id == draw_id, HistoryEntry.uscc.in_(usccs[start:start + 500])))
+                col(HistoryEntry.draw_id) == draw_id, col(HistoryEntry.uscc).in_(usccs[start:start + 500])))
         session.flush()
         for r in rows:
             assigned = firms[r.uscc].inspector_ids
@@ -239,6 +240,7 @@ def check_results_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) 
         return []
     if session.get(Draw, draw_id) is None:
         return [f"draw {draw_id}: missing from the database, but ledger entry {e.sequence} records its results"]
+    assert draw_id is not None  # session.get found a draw with this id
     if results_sha256(session, draw_id) != body.get("results_sha256"):
         return [f"draw {draw_id}: results changed since ledger entry {e.sequence} "
                 "(a result row was edited, added or deleted outside `results import`)"]

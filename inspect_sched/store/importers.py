@@ -183,7 +183,7 @@ class _Row:
             self._bad(name, value, "required: this cell must not be empty")
         elif name not in FREE_TEXT and any(b in value for b in _BREAKS):
             self._bad(name, value, "a line break or tab is not allowed in this column; put the text on one line")
-        return value  # type: ignore[return-value]
+        return value
 
     def key(self, name: str) -> str:
         value = _nfkc(self.text(name, required=True))

@@ -174,7 +174,7 @@ class LedgerEntry(SQLModel, table=True):
     hash: str = Field(unique=True)
 
 
-class InspectionItem(InspectionItemBase, table=True):  # type: ignore[misc,valid-type]
+class InspectionItem(InspectionItemBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """One entry of the 随机抽查事项清单 ("清单之外无事项"): what may be checked, on what basis."""
 
     __tablename__ = "inspection_item"
@@ -182,7 +182,7 @@ class InspectionItem(InspectionItemBase, table=True):  # type: ignore[misc,valid
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class ItemResult(ItemResultBase, table=True):  # type: ignore[misc,valid-type]
+class ItemResult(ItemResultBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """The outcome of one item at one drawn firm (``results items``)."""
 
     __tablename__ = "item_result"

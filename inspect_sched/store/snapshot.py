@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from inspect_sched.core.frame import passes_filters
 from inspect_sched.core.inputs import (
@@ -80,7 +80,7 @@ def snapshot(session: Session, period: str, task: str, filters: dict[str, tuple[
 def _implied_by_draws(session: Session, period: str, task: str, in_frame: set[str]) -> list[Inspection]:
     out = []
     draws = session.execute(
-        select(Draw.id, Draw.period, Draw.task).where(Draw.superseded_by.is_(None))
+        select(col(Draw.id), col(Draw.period), col(Draw.task)).where(col(Draw.superseded_by).is_(None))
     ).all()
     with_results = {
         (r.draw_id, r.uscc) for r in session.execute(select(Result.draw_id, Result.uscc))
@@ -99,11 +99,11 @@ def _implied_by_draws(session: Session, period: str, task: str, in_frame: set[st
 def _current_teams(session: Session, draw_id: int) -> dict[str, str]:
     """The draw's firms after its amendments (SPEC §7): a replaced firm was not inspected
     under it, its replacement is to be, and substitutes change who counts for rotation."""
-    teams = dict(session.execute(
-        select(DrawFirm.uscc, DrawFirm.inspector_ids).where(DrawFirm.draw_id == draw_id)).all())
+    teams: dict[str, str] = dict(session.execute(
+        select(col(DrawFirm.uscc), col(DrawFirm.inspector_ids)).where(col(DrawFirm.draw_id) == draw_id)).all())
     for a in session.execute(
-        select(Amendment.action, Amendment.uscc, Amendment.replacement, Amendment.team)
-        .where(Amendment.draw_id == draw_id).order_by(Amendment.sequence, Amendment.id)
+        select(col(Amendment.action), col(Amendment.uscc), col(Amendment.replacement), col(Amendment.team))
+        .where(col(Amendment.draw_id) == draw_id).order_by(col(Amendment.sequence), col(Amendment.id))
     ):
         if a.action == "replace-firm":
             teams.pop(a.uscc, None)

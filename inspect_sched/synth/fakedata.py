@@ -401,10 +401,10 @@ def _inspectors(m: int, rng: random.Random, fake: Faker, joint_staff: bool = Fal
     depts = list(_OTHER_DEPTS)
     for k in range(n_other):
         dept = depts[k] if k < len(depts) else rng.choices(depts, weights=[d[3] for d in depts])[0]
-        name, unit, district, _, specs = dept
+        name, unit, district, _, dept_specs = dept
         people.append(_Inspector(
             inspector_id=new_id(district, True), name=fake.name(), unit=unit, district=district, department=name,
-            cert_valid_until=_valid_until(rng), active=True, specialties=tuple(specs.split(";")),
+            cert_valid_until=_valid_until(rng), active=True, specialties=tuple(dept_specs.split(";")),
         ))
     units = _market_units()
     for k in range(n_market):
@@ -468,7 +468,7 @@ def _conflicts(firms: list[_Firm], people: list[_Inspector], rng: random.Random)
     for f in firms:
         by_district.setdefault(f.district, []).append(f)
     seen: set[tuple[str, str]] = set()
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for _ in range(target * 20):
         if len(rows) >= target:
             break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
                      if m and i.department in depts]
                  for g, mask in inst.member.items()}
     for f, idx, need, k in zip(inst.firms, inst.elig, inst.needs, inst.ks.tolist(), strict=True):
-        problems = []
+        problems: list[tuple[Any, ...]] = []
         if len(idx) < k:
             problems.append(("count", len(idx), k))
         for g in need:
@@ -74,7 +75,7 @@ def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
                 what = (f"{have} no eligible inspector with specialty {problem[1]} "
                         f"({len(group_ids[problem])} in the task's departments)")
                 advice.add(f"add eligible inspectors with specialty {problem[1]}")
-            totals = Counter()
+            totals: Counter[str] = Counter()
             for _u, r in items:
                 totals.update(r.keys())
             why = ", ".join(f"{r} removes {_range([c[r] for _u, c in items])}" for r in REASONS if totals[r])

@@ -26,7 +26,9 @@ from inspect_sched.core.assign.rules import Assignment, Rules
 from inspect_sched.core.assign.solvers import choose
 from inspect_sched.core.inputs import Firm, InspectorRec
 
-_ORTOOLS = "ortools-" + ".".join(ortools.__version__.split(".")[:2])
+# ortools ships py.typed only in subpackages, so mypy sees the top package as a namespace
+# package without its __init__ attributes.
+_ORTOOLS = "ortools-" + ".".join(ortools.__version__.split(".")[:2])  # type: ignore[attr-defined]
 
 
 def assign(
