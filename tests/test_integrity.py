@@ -97,6 +97,39 @@ def test_a_plan_stays_usable_when_later_draws_do_not_touch_its_frame_and_results
     assert "warning: ledger entry 3: results were imported after the plan was made" in out
 
 
+def test_a_history_import_after_a_plan_only_warns_and_the_plan_keeps_its_frozen_inputs(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    plan = make_plan(engine, build_spec("2026-12"))
+    firm = sorted(f.uscc for f in plan_firms(engine, plan.plan_id))[0]
+    history = tmp_path / "h.csv"
+    history.write_text(f"统一社会信用代码,检查日期,检查类型\n{firm},2026-11-20,双随机\n", encoding="utf-8")
+    code, out = run(db_url, "import", "history", str(history))
+    assert code == 0, out
+    assert f"warning: plan(s) {plan.plan_id} were made before this import" in out
+    # The plan still draws, from its frozen inputs: the firm is not "recently_inspected" in it.
+    cli_ok(db_url, "draw", "--plan", str(plan.plan_id), "--period", "2026-12", "--seed", SEED,
+           "--out", str(tmp_path / "dec"))
+    frame = (tmp_path / "dec" / "frame.csv").read_text("utf-8")
+    row = next(line for line in frame.splitlines() if line.startswith(firm))
+    assert not row.endswith(",recently_inspected")
+    # A fresh plan sees the inspection; and with no unused plan left, an import gives no warning.
+    code, out = run(db_url, "import", "history", str(history))
+    assert code == 0 and "warning: plan" not in out
+
+
+def plan_firms(engine, plan_id: int):  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from inspect_sched.services.draws import load_plan
+
+    with Session(engine) as session:
+        _plan, _spec, files = load_plan(session, plan_id)
+    return Inputs.from_csv_files(files).firms
+
+
 def test_two_draws_started_at_once_for_consecutive_periods_cannot_both_pass(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

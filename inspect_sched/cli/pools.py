@@ -127,6 +127,20 @@ _IMPORTS: tuple[tuple[str, str, str | None, str], ...] = (
 )
 
 
+# Imports that change what a plan would freeze (SPEC §7: a plan stays usable, with a warning).
+_FROZEN_BY_PLANS = {"history"}
+
+
+def _warn_unused_plans(state: AppState) -> None:
+    from inspect_sched.services.draws import unused_plans
+
+    plans = unused_plans(state.engine())
+    if plans:
+        click.echo(f"warning: plan(s) {', '.join(map(str, plans))} were made before this import and keep "
+                   "their frozen inputs: a draw from them does not see these inspections; make a new plan "
+                   "if they should count", err=True)
+
+
 def _import_command(name: str, importer: str, replaces: str | None, doc: str) -> None:
     def command(state: AppState, file: str, replace: bool = False) -> None:
         from inspect_sched.cli.format import import_summary
@@ -136,6 +150,8 @@ def _import_command(name: str, importer: str, replaces: str | None, doc: str) ->
         with _progress_bar(name) as progress:
             summary = getattr(importers, importer)(state.engine(), file, progress=progress, **kwargs)
         click.echo(import_summary(summary))
+        if name in _FROZEN_BY_PLANS:
+            _warn_unused_plans(state)
 
     command.__doc__ = doc
     command.__name__ = f"import_{name.replace('-', '_')}_cmd"
