@@ -392,3 +392,15 @@ def test_verify_answers_any_edit_of_the_amendment_files(amended_bundle: Path, tm
         assert problems, "an edited amendment file verified"
     else:
         assert problems == []
+
+
+def test_a_formula_like_reason_stays_text_in_the_amendment_files() -> None:
+    """SPEC §9: amendments.csv is a draw-v2 file; a reason typed as a formula gets a leading '."""
+    from inspect_sched.core import amend as core_amend
+
+    rows = [["1", "replace-firm", "914302000000000005", "", "914302000000000013", "A;B", "=cmd|' /C calc'!A0",
+             "2026-12-03T01:00:00Z"]]
+    data = core_amend.csv_bytes(core_amend.AMENDMENT_COLUMNS, rows)
+    assert b"\n1,replace-firm,914302000000000005,,914302000000000013,A;B,'=cmd" in data
+    back = core_amend.read_amendments(data)
+    assert back[0].reason == "=cmd|' /C calc'!A0"

@@ -34,6 +34,7 @@ from inspect_sched.core.inputs import Firm, Inputs, InspectorRec
 from inspect_sched.core.sampling import draw_stratum
 from inspect_sched.core.tickets import assign_cost
 from inspect_sched.errors import AmendmentRefused
+from inspect_sched.io.text import csv_escape, csv_unescape
 
 REPLACE = "replace-firm"
 SUBSTITUTE = "substitute"  # I cannot serve on the named firms only
@@ -473,10 +474,12 @@ def amendment_rows(recorded: Sequence[Recorded]) -> list[list[str]]:
 
 
 def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
+    """The amendment files are draw-v2 files: formula-like cells get a leading ``'`` (SPEC §9),
+    so a reason typed as ``=cmd|...`` stays text in a spreadsheet."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([csv_escape(c) for c in r] for r in rows)
     return buf.getvalue().encode("utf-8")
 
 
@@ -490,7 +493,7 @@ def read_amendments(data: bytes) -> list[Recorded]:
     for lineno, cells in enumerate(reader, start=2):
         if len(cells) != len(AMENDMENT_COLUMNS):
             raise ValueError(f"amendments.csv: line {lineno} has {len(cells)} cells, expected {len(AMENDMENT_COLUMNS)}")
-        number, action, uscc, iid, repl, team, reason, created = cells
+        number, action, uscc, iid, repl, team, reason, created = (csv_unescape(c) for c in cells)
         if not (number.isascii() and number.isdigit()):
             raise ValueError(f"amendments.csv: line {lineno}: sequence {number!r} is not a number")
         row = Row(action, uscc, iid, repl, tuple(x for x in team.split(";") if x))
