@@ -60,8 +60,10 @@ def check_assignment(
                 problems.append(f"{f.uscc}: inspector {iid} is not eligible ({exclusions[(f.uscc, iid)]})")
             members.append(by_id[iid])
         for m in members:
-            # Re-checked here from the inspector's own fields, not only through ``exclusions``.
-            if m.district == f.district and rules.district_bound(m.department, m.unit):
+            # Re-checked here from the inspector's own fields, not only through ``exclusions``;
+            # said once: a pair already named as same_district above is not named again.
+            if (m.district == f.district and rules.district_bound(m.department, m.unit)
+                    and exclusions.get((f.uscc, m.inspector_id)) != "same_district"):
                 problems.append(f"{f.uscc}: inspector {m.inspector_id} is from the firm's district {f.district} "
                                 "(cross_district)")
         for d in departments:
