@@ -40,6 +40,7 @@ from inspect_sched.audit.amendments import (  # noqa: F401  (re-exported for the
 from inspect_sched.audit.bundle import canonical_json
 from inspect_sched.core import amend as core
 from inspect_sched.errors import AmendmentRefused
+from inspect_sched.io.text import bad_char
 from inspect_sched.schema.periods import utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Amendment, Draw, DrawFile, LedgerEntry, Result
@@ -62,10 +63,10 @@ def check_reason(reason: str | None) -> str:
     if not text:
         raise AmendmentRefused("a reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
                                hint="amend_reason_empty")
-    bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf")]
-    if bad:
-        raise AmendmentRefused(f"the reason contains a control or format character {bad[0]!r}; give plain text",
-                               hint="amend_reason_control", char=repr(bad[0]))
+    bad = bad_char(text)  # the one text rule of SPEC §9 (io/text), as for task names
+    if bad is not None:
+        raise AmendmentRefused(f"the reason contains a control or format character {bad!r}; give plain text",
+                               hint="amend_reason_control", char=repr(bad))
     if len(text) > MAX_REASON:
         raise AmendmentRefused(f"the reason is {len(text)} characters; keep it under {MAX_REASON}",
                                hint="amend_reason_long", length=len(text), limit=MAX_REASON)

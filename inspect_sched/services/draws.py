@@ -248,15 +248,8 @@ def _plan_at(session: Session, plan: Plan) -> int:
 
 def _same_task_draws(session: Session, period: str, task: str) -> frozenset[int]:
     """Draws the frame of a new (period, task) draw ignores (store/snapshot): it would replace them."""
-    out: set[int] = set()
-    for d in session.exec(select(Draw).where(Draw.period == period)):
-        try:
-            same = clean_name(d.task, "task") == task
-        except ValueError:
-            same = d.task == task
-        if same and d.id is not None:
-            out.add(d.id)
-    return frozenset(out)
+    draws = session.exec(select(Draw).where(Draw.period == period))
+    return frozenset(d.id for d in draws if d.id is not None and _same_task(d.task, task))
 
 
 def unused_plans(engine: Engine) -> list[int]:
@@ -287,13 +280,17 @@ def check_plan_usable(session: Session, plan: Plan, frame: set[str]) -> list[str
 def _live_draw(session: Session, period: str, task: str) -> Draw | None:
     """The draw a new one for (period, task) would replace; tasks compared NFKC-normalised."""
     for d in session.exec(select(Draw).where(Draw.period == period, col(Draw.superseded_by).is_(None)).order_by(col(Draw.id))):
-        try:
-            same = clean_name(d.task, "task") == task
-        except ValueError:
-            same = d.task == task
-        if same:
+        if _same_task(d.task, task):
             return d
     return None
+
+
+def _same_task(stored: str, task: str) -> bool:
+    """A stored task name (an older release may hold one unnormalised) against a normalised one."""
+    try:
+        return clean_name(stored, "task") == task
+    except ValueError:
+        return stored == task
 
 
 def _check_redraw(earlier: Draw | None, reason: str | None, spec: DrawSpec) -> None:
