@@ -132,9 +132,9 @@ _FROZEN_BY_PLANS = {"history"}
 
 
 def _warn_unused_plans(state: AppState) -> None:
-    from inspect_sched.services.draws import unused_plans
+    from inspect_sched.services.draws import list_plans
 
-    plans = unused_plans(state.engine())
+    plans = [p.plan_id for p in list_plans(state.engine()) if p.used_by is None]
     if plans:
         click.echo(f"warning: plan(s) {', '.join(map(str, plans))} were made before this import and keep "
                    "their frozen inputs: a draw from them does not see these inspections; make a new plan "

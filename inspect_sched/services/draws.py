@@ -252,13 +252,6 @@ def _same_task_draws(session: Session, period: str, task: str) -> frozenset[int]
     return frozenset(d.id for d in draws if d.id is not None and _same_task(d.task, task))
 
 
-def unused_plans(engine: Engine) -> list[int]:
-    """Plans no draw has used yet, oldest first: their frozen inputs ignore any later import."""
-    with Session(engine) as session:
-        used = set(session.exec(select(Draw.plan_id)))
-        return [p for p in session.exec(select(Plan.id).order_by(col(Plan.id))) if p is not None and p not in used]
-
-
 def check_plan_usable(session: Session, plan: Plan, frame: set[str]) -> list[str]:
     """Refuse a used or stale plan (SPEC §7); return warnings for later results imports."""
     used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(col(Draw.id))).first()
