@@ -22,6 +22,8 @@ def commands(group: click.Group | None = None, prefix: tuple[str, ...] = ()) -> 
         cmd = group.commands[name]
         path = (*prefix, name)
         if isinstance(cmd, click.Group):
+            if cmd.invoke_without_command:  # `plan --period P` is a command as well as a group
+                out.append((path, cmd))
             out += commands(cmd, path)
         else:
             out.append((path, cmd))
