@@ -5,10 +5,13 @@
     .venv/bin/python scripts/mutation.py --report-only               # report on what mutants/ holds
     .venv/bin/python scripts/mutation.py --tests "tests/test_uscc.py tests/test_frame.py"
     .venv/bin/python scripts/mutation.py --rerun 'inspect_sched.core.frame.*'   # re-test after a new test
+    .venv/bin/python scripts/mutation.py --only 'inspect_sched.core.amend.*' --tests tests/test_amend_core.py
 
 What is mutated, and by which tests, is `[tool.mutmut]` in pyproject.toml: the core modules
-(frame, sampling, tickets, eligibility, check, uscc, ledger, publish, importers, snapshot) and
-the fast, focused test files that cover them. tests/test_fakedata.py is deliberately not in the
+(frame, sampling, tickets, rules, eligibility, check, amend, uscc, ledger, publish, importers,
+snapshot) and the fast, focused test files that cover them. `--tests` narrows the selection
+for one session (say, one module's own tests, so that each mutant runs fast); results of
+other sessions are kept, and the report lists each session's commit, mutants and tests. tests/test_fakedata.py is deliberately not in the
 test command, so that no mutant counts as killed only because the committed fixtures changed
 byte for byte. PostgreSQL variants are skipped during the run (INSPECT_SCHED_TEST_PG is removed
 from the environment): the backends share the code that is mutated, and the run must fit a
@@ -50,6 +53,12 @@ import mutmut.configuration as c
 cfg = c._load_config()
 tests = os.environ.get("MUTATION_TESTS", "").split()
 if tests:
+    # mutmut 3.8 resets every stored result when the test selection changes; a narrowed
+    # selection for one module must not erase the results of the others, so the fingerprint
+    # stays that of the configured selection (a change in pyproject.toml still resets).
+    fingerprint = type(cfg).config_fingerprint
+    configured = fingerprint(cfg)["test_selection"]
+    type(cfg).config_fingerprint = lambda self: {**fingerprint(self), "test_selection": configured}
     cfg = dataclasses.replace(cfg, pytest_add_cli_args_test_selection=tests)
 c._config = cfg
 from mutmut.__main__ import cli
@@ -75,18 +84,41 @@ def in_scope(name: str, patterns: list[str]) -> bool:
     return any(fnmatch(name, p) for p in patterns)
 
 
-def to_run(rerun: list[str]) -> list[str] | None:
+def to_run(rerun: list[str], only: list[str]) -> list[str] | None:
     """The mutant names (or patterns) to hand to mutmut; None when nothing is left to test.
 
     mutmut re-tests every mutant named on its command line, so a resumed run names only the
-    in-scope mutants that have no result yet."""
+    in-scope mutants (of ``only``, when given) that have no result yet."""
     if rerun:
         return rerun
     statuses = collect()
     if not statuses:
-        return scope()  # first run: mutmut generates the mutants, then filters by pattern
-    pending = [n for n, st in statuses.items() if st == "not checked" and in_scope(n, scope())]
+        return only or scope()  # first run: mutmut generates the mutants, then filters by pattern
+    pending = [n for n, st in statuses.items() if st == "not checked" and in_scope(n, scope())
+               and (not only or in_scope(n, only))]
     return pending or None
+
+
+def record_run(names: list[str], tests: str, minutes: float) -> None:
+    """One line per session in mutants/runs.jsonl: which tests ran on which commit (the report
+    lists them, since a narrowed --tests selection is part of what a result means)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "inspect_sched"], cwd=REPO,
+                           capture_output=True, text=True).stdout.strip()
+    patterns = sorted({n.split("__mutmut_")[0].rsplit(".", 1)[0] + ".*" if "__mutmut_" in n else n
+                       for n in names})
+    entry = {"commit": commit + ("+dirty" if dirty else ""), "mutants": patterns,
+             "tests": tests or "configured selection", "minutes": round(minutes, 1)}
+    with (REPO / "mutants" / "runs.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def runs() -> list[dict]:
+    path = REPO / "mutants" / "runs.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -> bool:
@@ -205,6 +237,12 @@ def report(path: Path, goal: float, with_diffs: bool) -> bool:
             if with_diffs:
                 lines += ["```diff", diff_of(name), "```"]
         lines.append("")
+    sessions = runs()
+    if sessions:
+        lines += ["## Sessions (commit, mutants named, tests run)", ""]
+        lines += [f"- `{r['commit']}` {r['minutes']} min: {', '.join(r['mutants'][:6])}"
+                  f"{' …' if len(r['mutants']) > 6 else ''} — tests: {r['tests']}" for r in sessions]
+        lines.append("")
     no_tests = [n for n, s in sorted(statuses.items()) if s == "no tests"]
     if no_tests:
         lines += ["## Not covered by the selected tests", "", *(f"- {n}" for n in no_tests), ""]
@@ -227,6 +265,8 @@ def main() -> int:
     ap.add_argument("--fresh", action="store_true", help="delete mutants/ first (results are otherwise resumed)")
     ap.add_argument("--rerun", nargs="*", default=[], metavar="MUTANT",
                     help="re-test these mutants (glob patterns allowed), e.g. after adding a test")
+    ap.add_argument("--only", nargs="*", default=[], metavar="PATTERN",
+                    help="resume only the untested mutants matching these patterns, e.g. one module")
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--more", action="store_true", help="also the second tier (scope_more: ledger, importers)")
     args = ap.parse_args()
@@ -235,13 +275,15 @@ def main() -> int:
     if args.fresh and (REPO / "mutants").exists():
         shutil.rmtree(REPO / "mutants")
     if not args.report_only:
-        names = to_run(args.rerun)
+        names = to_run(args.rerun, args.only)
         if names is None:
             print("every mutant in scope has a result; --rerun PATTERN re-tests some, --fresh all")
         else:
             started = time.monotonic()
             run_mutmut(args.budget, args.children, args.tests, names)
-            print(f"mutmut ran {(time.monotonic() - started) / 60:.1f} min")
+            minutes = (time.monotonic() - started) / 60
+            record_run(names, args.tests, minutes)
+            print(f"mutmut ran {minutes:.1f} min")
     return 0 if report(args.report, args.goal, not args.no_diffs) else 1
 
 
