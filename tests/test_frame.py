@@ -161,3 +161,69 @@ def test_cap_counts_decides_which_kinds_count_against_the_annual_cap() -> None:
     assert reason(load_policy()) == ""  # green cap 1: the special check does not count by default
     both = parse_policy({"cap_counts": ["random", "special"]})
     assert reason(both) == "annual_cap"
+
+
+def test_offsite_puts_listed_firms_in_stratum_offsite_only_under_that_policy() -> None:
+    """SPEC §3: positive_list = "offsite" draws listed firms in stratum offsite (not excluded);
+    unlisted firms keep their category; under "exclude" a listed firm is excluded in its category."""
+    import tomllib
+
+    from inspect_sched.schema.policy import parse_policy
+
+    listed, unlisted = firm(1, category="key"), firm(2, category="key")
+    inputs = Inputs([listed, unlisted], [], [PositiveEntry(listed.uscc, dt.date(2026, 1, 1), dt.date(2026, 12, 31))],
+                    [], [])
+    offsite = parse_policy(tomllib.loads('positive_list = "offsite"\n[strata.key]\nratio = "0.25"\n'
+                                        '[strata.general]\nratio = "0.05"\n[strata.special]\nfull_coverage = true\n'
+                                        '[strata.offsite]\nfull_coverage = true\n'))
+    s = DrawSpec(parse_period("2026-12"), "t", offsite, {}, ("生态环境",))
+    got = {f.firm.uscc: (f.stratum, f.excluded_reason) for f in classify(inputs, s)}
+    assert got == {listed.uscc: ("offsite", ""), unlisted.uscc: ("key", "")}
+    got = {f.firm.uscc: (f.stratum, f.excluded_reason) for f in classify(inputs, spec())}
+    assert got == {listed.uscc: ("key", "positive_list"), unlisted.uscc: ("key", "")}
+
+
+def test_filters_accept_the_pool_headers_any_case_and_skip_blank_values() -> None:
+    """A filter field may be named by the pool's own Chinese header; enumerated ASCII words
+    match in any case; a blank value is skipped, not the end of the list."""
+    got = normalize_filters({"行政区划": ["荷塘区"], "Category": ["", "KEY", "一般"], "标签": [" ", "涉危废"],
+                             "credit": ["Blue"]})
+    assert got == {"category": ("general", "key"), "credit": ("blue",), "district": ("荷塘区",), "tag": ("涉危废",)}
+
+
+def test_filter_errors_list_what_is_accepted() -> None:
+    with pytest.raises(DrawError) as info:
+        normalize_filters({"colour": ["red"]})
+    msg = str(info.value)
+    assert msg.startswith("unknown field 'colour'; use one of district, category, tag, industry, credit, risk ")
+    assert "(or the pool's headers: 所属区县, 行政区划, 监管类别, " in msg and msg.endswith(", 行业, 标签)")
+    with pytest.raises(DrawError) as info:
+        normalize_filters({"credit": ["purple"]})
+    assert str(info.value) == "'purple' is not a credit; use one of black, blue, green, red, yellow"
+    # Only ASCII is case-folded: a look-alike such as the Kelvin sign (K, which lowercases to
+    # "k") must not pass for the word "key".
+    with pytest.raises(DrawError, match="is not a category"):
+        normalize_filters({"category": ["\u212aEY"]})
+
+
+def test_draw_spec_round_trips_through_its_stored_form() -> None:
+    """A plan stores DrawSpec.as_dict(); verify rebuilds the spec with from_dict: nothing may be lost."""
+    s = DrawSpec(parse_period("2026-Q4"), "检查任务", load_policy(),
+                 {"tag": ("辐射", "涉危废"), "district": ("荷塘区",)}, ("市场监管", "生态环境"))
+    d = s.as_dict()
+    assert d == {"period": "2026-Q4", "task": "检查任务", "policy": load_policy().as_dict(),
+                 "filters": {"district": ["荷塘区"], "tag": ["辐射", "涉危废"]},
+                 "departments": ["市场监管", "生态环境"]}
+    assert list(d["filters"]) == ["district", "tag"]  # sorted, so the commitment does not depend on input order
+    assert DrawSpec.from_dict(d) == s
+
+
+def test_strata_are_grouped_in_sorted_order() -> None:
+    from inspect_sched.core.frame import strata_of
+
+    firms = [firm(1, category="special"), firm(2, category="general"), firm(3, category="key"),
+             firm(4, category="general")]
+    groups = strata_of(classify(Inputs(firms, [], [], [], []), spec()))
+    assert list(groups) == ["general", "key", "special"]
+    assert [[f.firm.uscc for f in g] for g in groups.values()] == [
+        [firms[1].uscc, firms[3].uscc], [firms[2].uscc], [firms[0].uscc]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -190,18 +191,41 @@ def test_equal_weights_equal_pi_fractional_weights() -> None:
     assert pis[3] == F("4.5") / (F("0.5") * 2 + F("0.75") * 2 + F("4.5"))
 
 
-def test_bad_inputs() -> None:
-    with pytest.raises(ValueError):
-        inclusion_probabilities([F(1), F(2)], 3)
-    with pytest.raises(ValueError):
-        inclusion_probabilities([F(1), F(0)], 1)
-    with pytest.raises(TypeError):
-        inclusion_probabilities([F(1), 0.5], 1)  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="more than once"):
-        draw_stratum("s", "key", [("A", F(1)), ("A", F(2))], 1)
-    with pytest.raises(ValueError):
-        draw_stratum("s", "key", [], 1)
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: inclusion_probabilities([F(1), F(2)], 3), ValueError, "sample size 3 is not between 0 and the 2 firms"),
+    (lambda: inclusion_probabilities([F(1), F(0)], 1), ValueError, "weights must be positive, got 0"),
+    (lambda: inclusion_probabilities([F(1), 0.5, F(2)], 1), TypeError, "weights must be exact (Fraction or int), got 0.5"),
+    (lambda: draw_stratum("s", "key", [("A", F(1)), ("B", F(1)), ("B", F(2))], 1), ValueError,
+     "firm B appears more than once"),
+    (lambda: draw_stratum("s", "key", [], 1), ValueError, "stratum key: cannot draw 1 of 0 firms"),
+    (lambda: sample_size(StratumRule(ratio=F(1, 2)), -1), ValueError, "n_eligible must be ≥ 0, got -1"),
+    (lambda: sample_size(StratumRule(), 10), ValueError, "stratum rule has neither ratio, count nor full_coverage"),
+    (lambda: sample_size(StratumRule(ratio=F(3, 2)), 10), ValueError, "ratio 3/2 is not between 0 and 1"),
+])
+def test_bad_inputs_are_refused_naming_the_value(call, error: type[Exception], message: str) -> None:
+    """A refusal names what is wrong (the value, the firm, the stratum), not just that something is."""
+    with pytest.raises(error) as exc:
+        call()
+    assert str(exc.value) == message
+
+
+def test_empty_stratum_draws_nothing() -> None:
     assert draw_stratum("s", "key", [], 0) == []
+
+
+def test_draw_leaves_garbage_collection_as_it_found_it() -> None:
+    """draw_stratum pauses the collector for speed; the caller's setting must come back."""
+    firms = [(f"F{i}", F(1 + i % 3)) for i in range(20)]
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        draw_stratum("s", "key", firms, 5)
+        assert gc.isenabled()
+        gc.disable()
+        draw_stratum("s", "key", firms, 5)
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 # ---------------------------------------------------------------- selection
