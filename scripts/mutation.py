@@ -121,8 +121,9 @@ def runs() -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -> bool:
-    """Run mutmut until done or until the budget; True when it finished on its own."""
+def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -> str:
+    """Run mutmut until done or until the budget: "done", "budget" or "failed" (mutmut stopped
+    before testing mutants, e.g. a test failed on the unmutated code; see the log)."""
     env = {k: v for k, v in os.environ.items() if k != "INSPECT_SCHED_TEST_PG"}
     env.update(MUTATION_TESTS=tests, MUTATION_CHILDREN=str(children), PYTHONHASHSEED="0")
     # A session of its own, so that the budget stops mutmut's forked workers too.
@@ -133,7 +134,7 @@ def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -
                                 start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     try:
         proc.wait(timeout=budget_min * 60)
-        return proc.returncode == 0
+        return "done" if proc.returncode == 0 else "failed"
     except subprocess.TimeoutExpired:
         print(f"\nbudget of {budget_min:g} min reached: stopping (results so far are kept; run again to resume)")
         os.killpg(proc.pid, signal.SIGINT)  # mutmut stops its workers on Ctrl-C and saves
@@ -142,7 +143,7 @@ def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        return False
+        return "budget"
 
 
 def load_equivalents(table: str = "equivalent") -> dict[str, str]:
@@ -280,9 +281,13 @@ def main() -> int:
             print("every mutant in scope has a result; --rerun PATTERN re-tests some, --fresh all")
         else:
             started = time.monotonic()
-            run_mutmut(args.budget, args.children, args.tests, names)
+            outcome = run_mutmut(args.budget, args.children, args.tests, names)
             minutes = (time.monotonic() - started) / 60
-            record_run(names, args.tests, minutes)
+            if outcome == "failed":  # no mutant was tested: say why instead of recording a session
+                tail = LOG.read_bytes()[-600:].decode("utf-8", "replace")
+                print(f"mutmut stopped before testing mutants; the end of {LOG}:\n{tail}")
+            else:
+                record_run(names, args.tests, minutes)
             print(f"mutmut ran {minutes:.1f} min")
     return 0 if report(args.report, args.goal, not args.no_diffs) else 1
 
