@@ -300,3 +300,115 @@ def test_core_amend_imports_only_stdlib_and_stdlib_only_modules() -> None:
         for name in names:
             top = name.split(".")[0]
             assert name in allowed or (top != "inspect_sched" and top in sys.stdlib_module_names), name
+
+
+# --------------------------------------------------------------------------- dispatch, records, replay
+
+F3, F4, F5 = "91430200MA4L0003XH", "91430200MA4L0004XJ", "91430200MA4L0005XK"
+
+
+def _replace_context(vector: dict) -> tuple[amend.Context, list[str]]:
+    seed = vector["replace"]["seed"]
+    s = vector["replace"]["strata"][0]
+    drawn = [f"9143020{n:010d}" for n in range(3)]
+    frame = [amend.FrameEntry(c["uscc"], s["stratum"], Fraction(c["weight"]), False, True) for c in s["candidates"]]
+    frame += [amend.FrameEntry(u, s["stratum"], Fraction(1), True, True) for u in drawn]
+    firms = [_firm(c["uscc"], "A") for c in s["candidates"]] + [_firm(u, "A") for u in drawn]
+    inspectors = [_insp(f"ZZ-{n}", "B") for n in range(8)]
+    return amend.Context(seed, Rules(2, 6, True, 365), FIRST, LAST, Inputs(firms, inspectors, [], [], []),
+                         frame, [(u, ("ZZ-0", "ZZ-1")) for u in drawn]), drawn
+
+
+def test_derive_routes_each_action_to_its_amendment(vector: dict) -> None:
+    """derive is what `amend` records: each action must reach its own amendment, with the
+    firm and inspector it was given (a substitute names one firm unless given several)."""
+    ctx = _substitute_context(vector)
+    state = amend.initial_state(ctx)
+    one = amend.derive(ctx, state, amend.SUBSTITUTE, uscc=F3, inspector_id="ZZ-0006")
+    assert one == amend.substitute(ctx, state, "ZZ-0006", [F3])
+    assert [(r.action, r.uscc) for r in one] == [(amend.SUBSTITUTE, F3)]
+    both = amend.derive(ctx, state, amend.SUBSTITUTE, inspector_id="ZZ-0005", usccs=[F5, F4])
+    assert [(r.action, r.uscc) for r in both] == [(amend.SUBSTITUTE, F4), (amend.SUBSTITUTE, F5)]
+    every = amend.derive(ctx, state, amend.WITHDRAW, inspector_id="ZZ-0006")
+    assert every == amend.substitute(ctx, state, "ZZ-0006", None)
+    assert [(r.action, r.uscc) for r in every] == [(amend.WITHDRAW, F3), (amend.WITHDRAW, F4)]
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.derive(ctx, state, "swap", uscc=F3, inspector_id="ZZ-0006")
+    assert str(exc.value) == "unknown amendment action 'swap'; expected one of replace-firm, substitute, substitute-all"
+
+    rctx, drawn = _replace_context(vector)
+    rstate = amend.initial_state(rctx)
+    rows = amend.derive(rctx, rstate, amend.REPLACE, uscc=drawn[1])
+    assert rows == amend.replace_firm(rctx, rstate, drawn[1])
+    assert [(r.action, r.uscc, r.replacement) for r in rows] == [
+        (amend.REPLACE, drawn[1], vector["replace"]["strata"][0]["replacements"][0])]
+
+
+def _recorded(vector: dict) -> tuple[amend.Context, list[amend.Row]]:
+    ctx = _substitute_context(vector)
+    return ctx, amend.substitute(ctx, amend.initial_state(ctx), "ZZ-0006", None)
+
+
+def test_replay_reports_each_tampering_exactly(vector: dict) -> None:
+    """verify prints replay's problems: each names the amendment, the firm and both values."""
+    ctx, rows = _recorded(vector)
+    bad = [rows[0], amend.Row(rows[1].action, F4, "ZZ-0006", "ZZ-0003", ("ZZ-0003", "ZZ-0005"))]
+    _, problems = amend.replay(ctx, [amend.Recorded(1, tuple(bad), "病假", "t")])
+    assert problems == [f"amendment 1 firm {F4}: replacement 'ZZ-0003', re-derived 'ZZ-0002'",
+                        f"amendment 1 firm {F4}: team ZZ-0003;ZZ-0005, re-derived ZZ-0002;ZZ-0005"]
+    # A row left out: the firm lists differ (and replay does not stop at the shorter list).
+    _, problems = amend.replay(ctx, [amend.Recorded(1, (rows[0],), "病假", "t")])
+    assert problems == [f"amendment 1: firms ['{rows[0].uscc}'], re-derived ['{rows[0].uscc}', '{F4}']"]
+    # The record as derived: no problem at all.
+    _, problems = amend.replay(ctx, [amend.Recorded(1, tuple(rows), "病假", "t")])
+    assert problems == []
+
+
+def test_replay_checks_sequence_reason_and_action(vector: dict) -> None:
+    ctx, rows = _recorded(vector)
+    _, problems = amend.replay(ctx, [amend.Recorded(2, tuple(rows), " ", "t")])
+    assert problems == ["amendment 2: expected sequence 1 (an amendment is missing or renumbered)",
+                        "amendment 2: has no reason"]
+    mixed = (rows[0], amend.Row(amend.SUBSTITUTE, *[getattr(rows[1], k) for k in ("uscc", "inspector_id",
+                                                                                  "replacement", "team")]))
+    _, problems = amend.replay(ctx, [amend.Recorded(1, mixed, "病假", "t")])
+    assert problems == ["amendment 1: action ['substitute', 'substitute-all'] is not one of "
+                        "replace-firm, substitute, substitute-all"]
+
+
+def test_replay_goes_on_after_an_unknown_action(vector: dict) -> None:
+    """A record with an unknown action is reported and skipped; the amendments after it are
+    still re-derived and applied."""
+    ctx, rows = _recorded(vector)
+    bogus = amend.Row("swap", F3, "ZZ-0006", "ZZ-0007", ("ZZ-0002", "ZZ-0007"))
+    state, problems = amend.replay(ctx, [amend.Recorded(1, (bogus,), "病假", "t"),
+                                         amend.Recorded(2, tuple(rows), "病假", "t")])
+    assert problems == ["amendment 1: action ['swap'] is not one of replace-firm, substitute, substitute-all"]
+    assert state.teams[F3] == ("ZZ-0002", "ZZ-0007") and state.teams[F4] == ("ZZ-0002", "ZZ-0005")
+    assert state.unavailable == {"ZZ-0006"}
+
+
+def test_amendment_files_are_lf_terminated_and_one_row_amendments_round_trip(vector: dict) -> None:
+    ctx = _substitute_context(vector)
+    rows = amend.substitute(ctx, amend.initial_state(ctx), "ZZ-0001", ["91430200MA4L0002XG"])
+    assert len(rows) == 1
+    rec = [amend.Recorded(1, tuple(rows), "回避", "2026-12-03T01:00:00Z")]
+    data = amend.csv_bytes(amend.AMENDMENT_COLUMNS, amend.amendment_rows(rec))
+    assert b"\r" not in data and data.endswith(b"\n") and data.count(b"\n") == 2  # byte-identical on every platform
+    assert amend.read_amendments(data) == rec
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "amendments.csv: header is None, expected " + str(amend.AMENDMENT_COLUMNS)),
+    ("seq\n", "amendments.csv: header is ['seq'], expected " + str(amend.AMENDMENT_COLUMNS)),
+    ("{h}\n1,substitute,U,I,J,I;J,r,t\n2,substitute\n", "amendments.csv: line 3 has 2 cells, expected 8"),
+    ("{h}\nx1,substitute,U,I,J,I;J,r,t\n", "amendments.csv: line 2: sequence 'x1' is not a number"),
+    ("{h}\n\u0661,substitute,U,I,J,I;J,r,t\n", "amendments.csv: line 2: sequence '\u0661' is not a number"),
+    ("{h}\n1,substitute,U,I,J,I;J,r,t\n1,substitute,V,I,J,I;J,other,t\n",
+     "amendments.csv: line 3: reason or created_at differs from the other rows of amendment 1"),
+])
+def test_malformed_amendment_files_are_refused_naming_the_line(text: str, message: str) -> None:
+    data = text.replace("{h}", ",".join(amend.AMENDMENT_COLUMNS)).encode("utf-8")
+    with pytest.raises(ValueError) as exc:
+        amend.read_amendments(data)
+    assert str(exc.value) == message
