@@ -412,3 +412,169 @@ def test_malformed_amendment_files_are_refused_naming_the_line(text: str, messag
     with pytest.raises(ValueError) as exc:
         amend.read_amendments(data)
     assert str(exc.value) == message
+
+
+# --------------------------------------------------------------------------- refusals and the rules behind them
+
+MKT = "市场监管"
+
+
+def _blocked_context(tags: tuple[str, ...], departments: tuple[str, ...], extra: bool) -> tuple[amend.Context, amend.State]:
+    """Firm F (district A) staffed by I01 and I02; every other inspector is removed by one rule
+    (and, with ``extra``, I13 is eligible but covers none of the team's needs)."""
+    from inspect_sched.core.inputs import Inspection
+
+    f, g = _firm("F", "A", tags), _firm("G", "A")
+    old = dt.date(2020, 1, 1)
+    inspectors = [
+        _insp("I01", "B", ("辐射", "危废"), MKT if MKT in departments else ECO), _insp("I02", "B"),
+        _insp("I03", "A"),  # same district
+        _insp("I04", "B"), _insp("I05", "B"),  # made unavailable / barred below
+        _insp("I06", "B"),  # on G's team, at the cap
+        InspectorRec("I07", "检查员07", "", "B", ECO, dt.date(2030, 1, 1), False, ()),  # inactive
+        InspectorRec("I08", "检查员08", "", "B", ECO, old, True, ()),  # certificate expired
+        _insp("I09", "B"),  # inspected F within rotation_days
+        _insp("I10", "B"),  # declared conflict
+        _insp("I11", "B"),  # on G's team, at the cap
+        _insp("I12", "B", (), "农业农村"),  # not of the task's departments
+    ] + ([_insp("I13", "B")] if extra else [])
+    history = [Inspection("F", FIRST - dt.timedelta(days=30), "random", ("I09",), "import")]
+    rules = Rules(2, 1, True, 365, {"辐射": "辐射", "涉危废": "危废"}, departments)
+    frame = [amend.FrameEntry(u, "general", Fraction(1), True, True) for u in ("F", "G")]
+    ctx = amend.Context("s", rules, FIRST, LAST, Inputs([f, g], inspectors, [], [Conflict("I10", "F", "")], history),
+                        frame, [("F", ("I01", "I02")), ("G", ("I06", "I11"))])
+    state = amend.initial_state(ctx)
+    state.unavailable.add("I04")
+    state.barred.add(("F", "I05"))
+    return ctx, state
+
+
+REMOVED = ("inactive removes 1; certificate expired removes 1; not of the task's departments removes 1; "
+           "same district (cross_district) removes 1; declared conflict (回避) removes 1; "
+           "inspected it within rotation_days removes 1; unavailable for this draw (substituted out) removes 1; "
+           "conflict found at an earlier amendment removes 1; already at max_per_inspector (1) removes 2")
+
+
+def test_substitute_refusal_counts_what_each_rule_removed() -> None:
+    """With nobody left, the refusal counts, rule by rule and in assign-v1's order, the
+    inspectors each rule took out, so the clerk sees which rule to relax."""
+    ctx, state = _blocked_context((), (ECO,), extra=False)
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.substitute(ctx, state, "I01", ["F"])
+    assert str(exc.value) == (f"no substitute for I01 on firm F (A): {REMOVED}. "
+                              "To fix: add eligible inspectors or raise max_per_inspector")
+
+
+def test_substitute_refusal_names_the_needs_the_team_would_lack() -> None:
+    """Removing the one member who covered a department and two specialties: the refusal names
+    each lacking need (department or specialty), and how many inspectors are left."""
+    ctx, state = _blocked_context(("涉危废", "辐射"), (ECO, MKT), extra=True)
+    assert amend.needs_of(ctx.firm("F"), ctx.rules) == [("dept", MKT), ("dept", ECO), ("spec", "危废"), ("spec", "辐射")]
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.substitute(ctx, state, "I01", ["F"])
+    assert str(exc.value) == (
+        "no substitute for I01 on firm F (A): the team would lack department 市场监管, specialty 危废, specialty 辐射, "
+        f"and none of the 1 inspector(s) left provides it ({REMOVED}). "
+        "To fix: add eligible inspectors or raise max_per_inspector")
+    # Nobody left at all: the rule counts alone, not "none of the 0 inspector(s)".
+    ctx, state = _blocked_context(("辐射",), (ECO,), extra=False)
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.substitute(ctx, state, "I01", ["F"])
+    assert str(exc.value) == (f"no substitute for I01 on firm F (A): {REMOVED}. "
+                              "To fix: add eligible inspectors or raise max_per_inspector")
+
+
+def test_substitute_refusal_of_wrong_ids_names_each_and_carries_a_hint(vector: dict) -> None:
+    ctx = _substitute_context(vector)
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.substitute(ctx, amend.initial_state(ctx), "ZZ-0002", ["91430200MA4L0002XG", "X9"])
+    problems = "inspector ZZ-0002 is not on the team of firm 91430200MA4L0002XG (ZZ-0001;ZZ-0003); firm X9 is not in the draw"
+    assert str(exc.value) == problems + "; check the inspector and the firms"
+    assert exc.value.hint == "amend_check_ids" and exc.value.hint_args == {"problems": problems}
+
+
+def test_needs_list_each_department_and_specialty_once() -> None:
+    rules = Rules(2, 6, True, 0, {"辐射": "辐射", "核技术": "辐射"}, (MKT, ECO, MKT))
+    assert amend.needs_of(_firm("F", tags=("核技术", "辐射")), rules) == [("dept", MKT), ("dept", ECO), ("spec", "辐射")]
+
+
+def test_least_cost_team_has_the_stratum_team_size() -> None:
+    """A firm of a stratum with its own team_size (SPEC §3) gets a team of that size."""
+    pool = [_insp(f"ZZ-{n}", "B") for n in range(5)]
+    rules = Rules(2, 6, True, 0, team_size_of={"F": 3})
+    assert len(amend.least_cost_team("s", _firm("F"), pool, rules) or ()) == 3
+    assert len(amend.least_cost_team("s", _firm("G"), pool, rules) or ()) == 2
+
+
+def test_replace_refusals_say_why_and_what_to_do(vector: dict) -> None:
+    ctx, drawn = _replace_context(vector)
+    state = amend.initial_state(ctx)
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(ctx, state, "X9")
+    assert str(exc.value) == ("firm X9 is not in the draw; the current firms are in assignments-current.csv "
+                              "of the draw's exported bundle")
+    assert exc.value.hint == "amend_not_in_draw" and exc.value.hint_args == {"uscc": "X9"}
+    stratum = vector["replace"]["strata"][0]["stratum"]
+    full = amend.Context(ctx.seed, ctx.rules, FIRST, LAST, ctx.inputs, ctx.frame, ctx.drawn, frozenset({stratum}))
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(full, amend.initial_state(full), drawn[0])
+    assert str(exc.value) == (f"firm {drawn[0]} is in stratum {stratum!r}, which is drawn in full (full_coverage): "
+                              "it has no candidates for a replacement. Record its result instead (e.g. 已关闭或停产)")
+    sctx = _substitute_context(vector)
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(sctx, amend.initial_state(sctx), F3)
+    assert str(exc.value) == ("stratum 'general' has no candidates left for a replacement: every eligible firm of it "
+                              "was drawn or has already been taken as a replacement")
+    # Every inspector but one in the firms' district: the replacement cannot be staffed.
+    near = [InspectorRec(i.inspector_id, i.name, i.unit, "A" if i.inspector_id != "ZZ-0" else "B", i.department,
+                         i.cert_valid_until, i.active, i.specialties) for i in ctx.inputs.inspectors]
+    inputs = Inputs(ctx.inputs.firms, near, [], [], [])
+    blocked = amend.Context(ctx.seed, ctx.rules, FIRST, LAST, inputs, ctx.frame, ctx.drawn)
+    new = vector["replace"]["strata"][0]["replacements"][0]
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(blocked, amend.initial_state(blocked), drawn[0])
+    assert str(exc.value) == (f"the replacement drawn for {drawn[0]} cannot be staffed: firm {new} (A) has 1 qualifying "
+                              "inspector(s), needs 2: same district (cross_district) removes 7. "
+                              "To fix: add inspectors, raise max_per_inspector, or lower rotation_days")
+
+
+def test_a_replaced_firm_is_not_replaced_twice_but_its_replacement_can_be(vector: dict) -> None:
+    ctx, drawn = _replace_context(vector)
+    state = amend.initial_state(ctx)
+    first, second = vector["replace"]["strata"][0]["replacements"][:2]
+    rows = amend.replace_firm(ctx, state, drawn[0])
+    amend.apply(state, rows)
+    assert state.replaced(first) == drawn[0] and state.removed == [drawn[0]]
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(ctx, state, drawn[0])
+    assert str(exc.value) == f"firm {drawn[0]} was already removed from the draw (replaced by {first})"
+    # The replacement belongs to the same stratum: replacing it draws that stratum's 2nd replacement.
+    rows = amend.replace_firm(ctx, state, first)
+    assert [(r.uscc, r.replacement) for r in rows] == [(first, second)]
+
+
+def test_replacement_team_is_least_cost_and_may_reuse_the_removed_firms_team(vector: dict) -> None:
+    """The removed firm's team is freed first (SPEC §7): with every inspector at max_per_inspector
+    the replacement is staffed from it; the team is the least-cost one, ties to smaller ids."""
+    ctx, drawn = _replace_context(vector)
+    six = [i for i in ctx.inputs.inspectors if i.inspector_id < "ZZ-6"]
+    teams = [("ZZ-0", "ZZ-1"), ("ZZ-2", "ZZ-3"), ("ZZ-4", "ZZ-5")]
+    busy = amend.Context(ctx.seed, Rules(2, 1, True, 365), FIRST, LAST, Inputs(ctx.inputs.firms, six, [], [], []),
+                         ctx.frame, list(zip(drawn, teams, strict=True)))
+    new = vector["replace"]["strata"][0]["replacements"][0]
+    rows = amend.replace_firm(busy, amend.initial_state(busy), drawn[0])
+    assert rows == [amend.Row(amend.REPLACE, drawn[0], "", new, ("ZZ-0", "ZZ-1"))]
+    # With everyone free, the cheapest pair by assign_cost(seed, new firm, inspector).
+    rows = amend.replace_firm(ctx, amend.initial_state(ctx), drawn[0])
+    ids = [i.inspector_id for i in ctx.inputs.inspectors]
+    cheapest = min(combinations(sorted(ids), 2), key=lambda t: (sum(assign_cost(ctx.seed, new, i) for i in t), t))
+    assert rows == [amend.Row(amend.REPLACE, drawn[0], "", new, cheapest)]
+
+
+def test_replacement_arguments_are_checked() -> None:
+    with pytest.raises(ValueError) as exc:
+        amend.replacement_firm("s", "key", 1, [])
+    assert str(exc.value) == "stratum key: no candidates for a replacement"
+    with pytest.raises(ValueError) as exc:
+        amend.replacement_stratum("key", 0)
+    assert str(exc.value) == "replacement number must be ≥ 1, got 0"

@@ -651,3 +651,84 @@ def test_flow_duals_close_the_gap_and_refuse_a_non_optimal_flow():
     assert worse.objective > best.objective
     with pytest.raises(RuntimeError, match="negative cycle"):
         flow_duals(inst, fs, ins, cs, x_of(worse))
+
+
+# ------------------------------------------------------------------ certificate.json (draw-v2)
+
+
+def _cert():  # type: ignore[no-untyped-def]
+    from inspect_sched.core.assign.rules import Certificate
+
+    return Certificate(team={"U2": -3, "U1": 7}, cover={"U2": {"spec:辐射": 2, "dept:生态环境": 0}, "U1": {}},
+                       cap={"Z2": -1, "Z1": 0}, bound=41, objective=41, method="flow")
+
+
+def test_certificate_json_is_canonical() -> None:
+    """certificate.json is hashed into the bundle: its bytes must depend on the values alone
+    (sorted keys, one-space indent, UTF-8 text not escaped, one final newline)."""
+    data = _cert().to_json()
+    assert data.decode("utf-8") == (
+        '{\n "bound": 41,\n "format": "inspect-sched/certificate-v1",\n "method": "flow",\n "objective": 41,\n'
+        ' "y_cap": {\n  "Z1": 0,\n  "Z2": -1\n },\n'
+        ' "y_cover": {\n  "U1": {},\n  "U2": {\n   "dept:生态环境": 0,\n   "spec:辐射": 2\n  }\n },\n'
+        ' "y_team": {\n  "U1": 7,\n  "U2": -3\n }\n}\n')
+    from inspect_sched.core.assign.rules import Certificate
+
+    assert Certificate.from_json(data) == _cert()
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda b: b"\xff" + b, "not valid UTF-8 JSON ("),
+    (lambda b: b[:-3], "not valid UTF-8 JSON ("),
+    (lambda b: b"[1, 2]", "format is None, expected 'inspect-sched/certificate-v1'"),
+    (lambda b: b.replace(b"certificate-v1", b"certificate-v9"),
+     "format is 'inspect-sched/certificate-v9', expected 'inspect-sched/certificate-v1'"),
+    (lambda b: b.replace(b'"y_cap"', b'"y_kap"'), "y_cap is missing or not an object"),
+    (lambda b: b.replace(b'"y_team": {\n  "U1": 7,\n  "U2": -3\n }', b'"y_team": [7, -3]'),
+     "y_team is missing or not an object"),
+    (lambda b: b.replace(b'"U1": {}', b'"U1": 5'), "y_cover[U1] is not an object"),
+    (lambda b: b.replace(b'"spec:\xe8\xbe\x90\xe5\xb0\x84": 2', b'"spec:\xe8\xbe\x90\xe5\xb0\x84": 2.0'),
+     "y_cover[U2][spec:辐射] is 2.0, not an integer"),
+    (lambda b: b.replace(b'"U1": 7', b'"U1": true'), "y_team[U1] is True, not an integer"),
+    (lambda b: b.replace(b'"Z2": -1', b'"Z2": "-1"'), "y_cap[Z2] is '-1', not an integer"),
+    (lambda b: b.replace(b'"bound": 41', b'"bound": null'), "bound is None, not an integer"),
+    (lambda b: b.replace(b'"objective": 41,', b''), "objective is None, not an integer"),
+])
+def test_malformed_certificate_is_refused_naming_the_entry(edit, message: str) -> None:
+    from inspect_sched.core.assign.rules import Certificate
+
+    with pytest.raises(ValueError) as exc:
+        Certificate.from_json(edit(_cert().to_json()))
+    assert str(exc.value).startswith(message) and (message.endswith("(") or str(exc.value) == message)
+
+
+def test_certificate_method_is_informative_only() -> None:
+    """A missing or non-text method reads as "" (the check never trusts it); the rest is kept."""
+    from inspect_sched.core.assign.rules import Certificate
+
+    data = _cert().to_json()
+    for edited in (data.replace(b'"method": "flow",\n', b""), data.replace(b'"method": "flow"', b'"method": 3')):
+        got = Certificate.from_json(edited)
+        assert got.method == "" and got.bound == 41 and got.team == {"U1": 7, "U2": -3}
+
+
+def test_cross_district_exemption_by_department_or_unit() -> None:
+    """SPEC §3 cross_district_exempt: city-level staff are exempt by their department or by
+    their unit; either one is enough, and the policy's list reaches the rules."""
+    from inspect_sched.schema.policy import parse_policy
+
+    policy = parse_policy({"cross_district_exempt": ["市局执法支队", MARKET]})
+    rules = Rules.from_policy(policy, [ECO, MARKET])
+    assert rules.cross_district_exempt == (MARKET, "市局执法支队")  # sorted
+    assert not rules.district_bound(MARKET, "荷塘区分局")  # by department
+    assert not rules.district_bound(ECO, "市局执法支队")  # by unit
+    assert rules.district_bound(ECO, "荷塘区分局")
+    assert not Rules(2, 6, False, 0, cross_district_exempt=()).district_bound(ECO, "荷塘区分局")  # rule off
+
+
+def test_stratum_team_size_applies_to_its_firms_only() -> None:
+    rules = Rules(2, 6, True, 0, team_size_of={"U1": 3, "U2": 1})
+    assert (rules.k_for("U1"), rules.k_for("U2"), rules.k_for("U3")) == (3, 1, 2)
+    # At least one member per department of a joint task, whatever the stratum says.
+    joint = Rules(1, 6, True, 0, departments=(ECO, MARKET), team_size_of={"U1": 3, "U2": 1})
+    assert (joint.k_for("U1"), joint.k_for("U2"), joint.k_for("U3"), joint.k) == (3, 2, 2, 2)
