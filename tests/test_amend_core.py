@@ -578,3 +578,79 @@ def test_replacement_arguments_are_checked() -> None:
     with pytest.raises(ValueError) as exc:
         amend.replacement_stratum("key", 0)
     assert str(exc.value) == "replacement number must be ≥ 1, got 0"
+
+
+def _staffing_context(vector: dict, inspectors: list[InspectorRec], rules: Rules,
+                      tags: tuple[str, ...]) -> tuple[amend.Context, str, str]:
+    """The replacement vector's first stratum with these inspectors and rules; candidate firms
+    carry ``tags``. Returns the context, the drawn firm to replace and its replacement."""
+    ctx, drawn = _replace_context(vector)
+    firms = [_firm(f.uscc, "A", tags) if f.uscc not in drawn else f for f in ctx.inputs.firms]
+    c = amend.Context(ctx.seed, rules, FIRST, LAST, Inputs(firms, inspectors, [], [], []), ctx.frame, ctx.drawn)
+    return c, drawn[0], vector["replace"]["strata"][0]["replacements"][0]
+
+
+def test_unstaffable_replacement_names_the_need_no_one_covers(vector: dict) -> None:
+    inspectors = [_insp("ZZ-0", "A", ("辐射",)), _insp("ZZ-1", "B"), _insp("ZZ-2", "B"), _insp("ZZ-3", "B")]
+    ctx, old, new = _staffing_context(vector, inspectors, Rules(2, 6, True, 0, {"辐射": "辐射"}), ("辐射",))
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(ctx, amend.initial_state(ctx), old)
+    assert str(exc.value) == (
+        f"the replacement drawn for {old} cannot be staffed: firm {new} (A) has no qualifying inspector of "
+        "specialty 辐射: same district (cross_district) removes 1. "
+        "To fix: add eligible inspectors of specialty 辐射 or raise max_per_inspector")
+
+
+def test_unstaffable_replacement_says_no_team_covers_all_needs_at_once(vector: dict) -> None:
+    """Each need is covered by someone, but no team of k covers them all together."""
+    inspectors = [_insp("ZZ-0", "B", ("辐射",)), _insp("ZZ-1", "B", (), MKT), _insp("ZZ-2", "B", ("危废",)),
+                  _insp("ZZ-3", "A")]
+    rules = Rules(2, 6, True, 0, {"辐射": "辐射", "涉危废": "危废"}, (ECO, MKT))
+    ctx, old, new = _staffing_context(vector, inspectors, rules, ("涉危废", "辐射"))
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(ctx, amend.initial_state(ctx), old)
+    assert str(exc.value) == (
+        f"the replacement drawn for {old} cannot be staffed: firm {new} (A): no team of 2 qualifying inspectors "
+        "covers department 市场监管, department 生态环境, specialty 危废, specialty 辐射 at once "
+        "(same district (cross_district) removes 1). To fix: add inspectors who cover several of them, "
+        "or raise team_size")
+
+
+def test_context_and_current_assignments_from_a_bundle() -> None:
+    """verify and the auditor's kit build the amendment context from a bundle's files: the frame
+    (stratum, exact weight, selected, eligible) and the drawn teams must come through unchanged,
+    and with no amendment the current assignments are the drawn ones."""
+    import csv
+    import io
+
+    from inspect_sched.schema.periods import parse_period
+    from inspect_sched.schema.policy import policy_from_dict
+
+    root = Path(__file__).resolve().parent / "data" / "release-0.1" / "draw-2026-12"
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    manifest = json.loads(files["manifest.json"])
+    period = parse_period(manifest["period"])
+    rules = Rules.from_policy(policy_from_dict(manifest["policy"]), manifest["departments"])
+    ctx = amend.context_from_files(files, manifest["seed"], rules, period.first_day, period.last_day, ["special"])
+    assert (ctx.seed, ctx.rules, ctx.first_day, ctx.last_day, ctx.full_coverage) == (
+        manifest["seed"], rules, period.first_day, period.last_day, frozenset({"special"}))
+    frame = list(csv.DictReader(io.StringIO(files["frame.csv"].decode("utf-8"))))
+    assert ctx.frame == [amend.FrameEntry(r["uscc"], r["stratum"], Fraction(r["weight"]), r["selected"] == "1",
+                                          r["excluded_reason"] == "") for r in frame]
+    kinds = {(e.selected, e.eligible) for e in ctx.frame}
+    assert kinds == {(True, True), (False, True), (False, False)} and len({e.weight for e in ctx.frame}) > 2
+    table = list(csv.reader(io.StringIO(files["assignments.csv"].decode("utf-8"))))
+    assert table[0] == amend.CURRENT_COLUMNS
+    assert ctx.drawn == [(r[0], tuple(r[4].split(";"))) for r in table[1:]]
+    assert all(len(team) == 2 for _, team in ctx.drawn)
+    state = amend.initial_state(ctx)
+    assert amend.current_assignments(ctx, state) == table[1:]
+    assert {state.stratum[u] for u in state.order} == {e.stratum for e in ctx.frame if e.selected}
+    # After a replacement the replacement comes last, with its own team and names.
+    rows = amend.replace_firm(ctx, state, state.order[0])
+    amend.apply(state, rows)
+    current = amend.current_assignments(ctx, state)
+    names = {i.inspector_id: i.name for i in ctx.inspectors}
+    new = ctx.firm(rows[0].replacement)
+    assert current[:-1] == table[2:] and current[-1] == [
+        new.uscc, new.name, new.district, new.address, ";".join(rows[0].team), ";".join(names[i] for i in rows[0].team)]
