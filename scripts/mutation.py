@@ -6,6 +6,7 @@
     .venv/bin/python scripts/mutation.py --tests "tests/test_uscc.py tests/test_frame.py"
     .venv/bin/python scripts/mutation.py --rerun 'inspect_sched.core.frame.*'   # re-test after a new test
     .venv/bin/python scripts/mutation.py --only 'inspect_sched.core.amend.*' --tests tests/test_amend_core.py
+    .venv/bin/python scripts/mutation.py --retry --only 'inspect_sched.core.amend.*' --tests tests/test_amend_core.py
 
 What is mutated, and by which tests, is `[tool.mutmut]` in pyproject.toml: the core modules
 (frame, sampling, tickets, rules, eligibility, check, amend, uscc, ledger, publish, importers,
@@ -84,14 +85,21 @@ def in_scope(name: str, patterns: list[str]) -> bool:
     return any(fnmatch(name, p) for p in patterns)
 
 
-def to_run(rerun: list[str], only: list[str]) -> list[str] | None:
+def to_run(rerun: list[str], only: list[str], retry: bool = False) -> list[str] | None:
     """The mutant names (or patterns) to hand to mutmut; None when nothing is left to test.
 
     mutmut re-tests every mutant named on its command line, so a resumed run names only the
-    in-scope mutants (of ``only``, when given) that have no result yet."""
+    in-scope mutants (of ``only``, when given) that have no result yet; ``retry`` names the
+    survivors and the mutants no selected test reached instead (after tests were added),
+    leaving out those explained as equivalent."""
     if rerun:
         return rerun
     statuses = collect()
+    if retry:
+        equivalent = load_equivalents()
+        again = [n for n, st in statuses.items() if st in ("survived", "no tests") and n not in equivalent
+                 and in_scope(n, scope()) and (not only or in_scope(n, only))]
+        return again or None
     if not statuses:
         return only or scope()  # first run: mutmut generates the mutants, then filters by pattern
     pending = [n for n, st in statuses.items() if st == "not checked" and in_scope(n, scope())
@@ -268,6 +276,8 @@ def main() -> int:
                     help="re-test these mutants (glob patterns allowed), e.g. after adding a test")
     ap.add_argument("--only", nargs="*", default=[], metavar="PATTERN",
                     help="resume only the untested mutants matching these patterns, e.g. one module")
+    ap.add_argument("--retry", action="store_true",
+                    help="re-test the survivors and untested-by-any-test mutants (of --only), e.g. after new tests")
     ap.add_argument("--goal", type=float, default=95.0)
     ap.add_argument("--more", action="store_true", help="also the second tier (scope_more: ledger, importers)")
     args = ap.parse_args()
@@ -276,7 +286,7 @@ def main() -> int:
     if args.fresh and (REPO / "mutants").exists():
         shutil.rmtree(REPO / "mutants")
     if not args.report_only:
-        names = to_run(args.rerun, args.only)
+        names = to_run(args.rerun, args.only, args.retry)
         if names is None:
             print("every mutant in scope has a result; --rerun PATTERN re-tests some, --fresh all")
         else:
