@@ -732,3 +732,35 @@ def test_stratum_team_size_applies_to_its_firms_only() -> None:
     # At least one member per department of a joint task, whatever the stratum says.
     joint = Rules(1, 6, True, 0, departments=(ECO, MARKET), team_size_of={"U1": 3, "U2": 1})
     assert (joint.k_for("U1"), joint.k_for("U2"), joint.k_for("U3"), joint.k) == (3, 2, 2, 2)
+
+
+def test_rotation_counts_a_recent_inspection_whatever_else_the_history_holds() -> None:
+    """rotation_days: a member of an inspection of this firm within the window is excluded; an
+    older inspection, another firm's, or an unknown inspector's changes nothing (and does not
+    hide the recent one)."""
+    f = firm("F1", "荷塘区")
+    staff = [insp(f"ZZ-000{n}") for n in (1, 2, 3)]
+    hist = [Inspection("F1", FIRST - dt.timedelta(days=800), "random", ("ZZ-0001",), "import"),
+            Inspection("F1", FIRST - dt.timedelta(days=30), "random", ("ZZ-0002", "ZZ-9999"), "import"),
+            Inspection("F9", FIRST - dt.timedelta(days=30), "random", ("ZZ-0003",), "import")]
+    for order in (hist, hist[::-1]):
+        assert pair_exclusions([f], staff, [], order, rules(), FIRST, LAST) == {("F1", "ZZ-0002"): "rotation"}
+
+
+def test_conflicts_bind_only_drawn_firms_and_known_inspectors() -> None:
+    f = firm("F1", "荷塘区")
+    staff = [insp("ZZ-0001"), insp("ZZ-0002")]
+    conflicts = [Conflict("ZZ-0001", "F9", "亲属"), Conflict("ZZ-9999", "F1", "亲属"), Conflict("ZZ-0002", "F1", "亲属")]
+    assert pair_exclusions([f], staff, conflicts, [], rules(), FIRST, LAST) == {("F1", "ZZ-0002"): "conflict"}
+
+
+def test_exempt_inspectors_may_inspect_their_own_district() -> None:
+    """cross_district_exempt (SPEC §3): exempt by department or by unit; others of the firm's
+    district stay excluded."""
+    f = firm("F1", "荷塘区")
+    cert = dt.date(2027, 12, 31)
+    staff = [InspectorRec("A", "甲", "荷塘区分局", "荷塘区", ECO, cert, True, ()),
+             InspectorRec("B", "乙", "荷塘区所", "荷塘区", MARKET, cert, True, ()),
+             InspectorRec("C", "丙", "市局执法支队", "荷塘区", ECO, cert, True, ())]
+    r = rules(departments=(ECO, MARKET), cross_district_exempt=(MARKET, "市局执法支队"))
+    assert pair_exclusions([f], staff, [], [], r, FIRST, LAST) == {("F1", "A"): "same_district"}
