@@ -437,6 +437,7 @@ def _blocked_context(tags: tuple[str, ...], departments: tuple[str, ...], extra:
         _insp("I10", "B"),  # declared conflict
         _insp("I11", "B"),  # on G's team, at the cap
         _insp("I12", "B", (), "农业农村"),  # not of the task's departments
+        _insp("I14", "B"), _insp("I15", "B"),  # unavailable / barred too: counts above one
     ] + ([_insp("I13", "B")] if extra else [])
     history = [Inspection("F", FIRST - dt.timedelta(days=30), "random", ("I09",), "import")]
     rules = Rules(2, 1, True, 365, {"辐射": "辐射", "涉危废": "危废"}, departments)
@@ -444,15 +445,15 @@ def _blocked_context(tags: tuple[str, ...], departments: tuple[str, ...], extra:
     ctx = amend.Context("s", rules, FIRST, LAST, Inputs([f, g], inspectors, [], [Conflict("I10", "F", "")], history),
                         frame, [("F", ("I01", "I02")), ("G", ("I06", "I11"))])
     state = amend.initial_state(ctx)
-    state.unavailable.add("I04")
-    state.barred.add(("F", "I05"))
+    state.unavailable |= {"I04", "I14"}
+    state.barred |= {("F", "I05"), ("F", "I15")}
     return ctx, state
 
 
 REMOVED = ("inactive removes 1; certificate expired removes 1; not of the task's departments removes 1; "
            "same district (cross_district) removes 1; declared conflict (回避) removes 1; "
-           "inspected it within rotation_days removes 1; unavailable for this draw (substituted out) removes 1; "
-           "conflict found at an earlier amendment removes 1; already at max_per_inspector (1) removes 2")
+           "inspected it within rotation_days removes 1; unavailable for this draw (substituted out) removes 2; "
+           "conflict found at an earlier amendment removes 2; already at max_per_inspector (1) removes 2")
 
 
 def test_substitute_refusal_counts_what_each_rule_removed() -> None:
@@ -481,6 +482,17 @@ def test_substitute_refusal_names_the_needs_the_team_would_lack() -> None:
     with pytest.raises(AmendmentRefused) as exc:
         amend.substitute(ctx, state, "I01", ["F"])
     assert str(exc.value) == (f"no substitute for I01 on firm F (A): {REMOVED}. "
+                              "To fix: add eligible inspectors or raise max_per_inspector")
+
+
+def test_substitute_refusal_when_nobody_else_exists() -> None:
+    f = _firm("F", "A")
+    ctx = amend.Context("s", Rules(2, 6, True, 0), FIRST, LAST,
+                        Inputs([f], [_insp("I01", "B"), _insp("I02", "B")], [], [], []),
+                        [amend.FrameEntry("F", "general", Fraction(1), True, True)], [("F", ("I01", "I02"))])
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.substitute(ctx, amend.initial_state(ctx), "I01", ["F"])
+    assert str(exc.value) == ("no substitute for I01 on firm F (A): no inspector is in the pool. "
                               "To fix: add eligible inspectors or raise max_per_inspector")
 
 
@@ -545,6 +557,7 @@ def test_a_replaced_firm_is_not_replaced_twice_but_its_replacement_can_be(vector
     rows = amend.replace_firm(ctx, state, drawn[0])
     amend.apply(state, rows)
     assert state.replaced(first) == drawn[0] and state.removed == [drawn[0]]
+    assert state.replaced(drawn[1]) is None  # a firm of the draw as drawn replaced nothing
     with pytest.raises(AmendmentRefused) as exc:
         amend.replace_firm(ctx, state, drawn[0])
     assert str(exc.value) == f"firm {drawn[0]} was already removed from the draw (replaced by {first})"
@@ -591,7 +604,8 @@ def _staffing_context(vector: dict, inspectors: list[InspectorRec], rules: Rules
 
 
 def test_unstaffable_replacement_names_the_need_no_one_covers(vector: dict) -> None:
-    inspectors = [_insp("ZZ-0", "A", ("辐射",)), _insp("ZZ-1", "B"), _insp("ZZ-2", "B"), _insp("ZZ-3", "B")]
+    # Exactly k = 2 qualify, so the count is enough and the missing specialty is what blocks.
+    inspectors = [_insp("ZZ-0", "A", ("辐射",)), _insp("ZZ-1", "B"), _insp("ZZ-2", "B")]
     ctx, old, new = _staffing_context(vector, inspectors, Rules(2, 6, True, 0, {"辐射": "辐射"}), ("辐射",))
     with pytest.raises(AmendmentRefused) as exc:
         amend.replace_firm(ctx, amend.initial_state(ctx), old)
@@ -599,6 +613,20 @@ def test_unstaffable_replacement_names_the_need_no_one_covers(vector: dict) -> N
         f"the replacement drawn for {old} cannot be staffed: firm {new} (A) has no qualifying inspector of "
         "specialty 辐射: same district (cross_district) removes 1. "
         "To fix: add eligible inspectors of specialty 辐射 or raise max_per_inspector")
+
+
+def test_unstaffable_replacement_counts_the_inspectors_at_the_cap(vector: dict) -> None:
+    """The drawn teams' members are at max_per_inspector (2) even after the removed firm's team is
+    freed; a firm of a stratum with team size 3 needs 3."""
+    inspectors = [_insp("ZZ-0", "B"), _insp("ZZ-1", "B"), _insp("ZZ-2", "B"), _insp("ZZ-3", "A"), _insp("ZZ-4", "B")]
+    new = vector["replace"]["strata"][0]["replacements"][0]
+    ctx, old, _ = _staffing_context(vector, inspectors, Rules(2, 2, True, 0, team_size_of={new: 3}), ())
+    with pytest.raises(AmendmentRefused) as exc:
+        amend.replace_firm(ctx, amend.initial_state(ctx), old)
+    assert str(exc.value) == (
+        f"the replacement drawn for {old} cannot be staffed: firm {new} (A) has 2 qualifying inspector(s), needs 3: "
+        "same district (cross_district) removes 1; already at max_per_inspector (2) removes 2. "
+        "To fix: add inspectors, raise max_per_inspector, or lower rotation_days")
 
 
 def test_unstaffable_replacement_says_no_team_covers_all_needs_at_once(vector: dict) -> None:
@@ -654,3 +682,36 @@ def test_context_and_current_assignments_from_a_bundle() -> None:
     new = ctx.firm(rows[0].replacement)
     assert current[:-1] == table[2:] and current[-1] == [
         new.uscc, new.name, new.district, new.address, ";".join(rows[0].team), ";".join(names[i] for i in rows[0].team)]
+
+
+def test_replay_reports_a_refused_amendment_and_stops() -> None:
+    ctx = amend.Context("s", Rules(2, 6, True, 0), FIRST, LAST,
+                        Inputs([_firm("F", "A")], [_insp("I01", "B"), _insp("I02", "B")], [], [], []),
+                        [amend.FrameEntry("F", "general", Fraction(1), True, True)], [("F", ("I01", "I02"))])
+    bad = amend.Row(amend.REPLACE, "X9", "", "Y", ("I01", "I02"))
+    _, problems = amend.replay(ctx, [amend.Recorded(1, (bad,), "r", "t"), amend.Recorded(2, (bad,), "r", "t")])
+    assert problems == ["amendment 1 (replace-firm X9): amend-v1 refuses it: firm X9 is not in the draw; the current "
+                        "firms are in assignments-current.csv of the draw's exported bundle"]
+
+
+def test_replay_names_a_firm_missing_from_the_inputs(vector: dict) -> None:
+    """A recorded replacement that is not in the bundle's inputs: reported, then named when a
+    later amendment touches it (not a crash)."""
+    ctx, drawn = _replace_context(vector)
+    state = amend.initial_state(ctx)
+    rows = amend.replace_firm(ctx, state, drawn[0])
+    forged = amend.Row(amend.REPLACE, drawn[0], "", "X9", rows[0].team)
+    later = amend.Row(amend.SUBSTITUTE, "X9", rows[0].team[0], "ZZ-7", rows[0].team)
+    _, problems = amend.replay(ctx, [amend.Recorded(1, (forged,), "r", "t"), amend.Recorded(2, (later,), "r", "t")])
+    assert problems == [f"amendment 1 firm {drawn[0]}: replacement 'X9', re-derived '{rows[0].replacement}'",
+                        "amendment 2: names X9, which is not in the bundle's inputs"]
+
+
+def test_replay_keeps_every_problem_of_an_amendment(vector: dict) -> None:
+    ctx, rows = _recorded(vector)
+    bad = [rows[0], amend.Row(rows[1].action, F4, "ZZ-0006", "ZZ-0003", ("ZZ-0003", "ZZ-0005"))]
+    _, problems = amend.replay(ctx, [amend.Recorded(3, tuple(bad), "", "t")])
+    assert problems == ["amendment 3: expected sequence 1 (an amendment is missing or renumbered)",
+                        "amendment 3: has no reason",
+                        f"amendment 3 firm {F4}: replacement 'ZZ-0003', re-derived 'ZZ-0002'",
+                        f"amendment 3 firm {F4}: team ZZ-0003;ZZ-0005, re-derived ZZ-0002;ZZ-0005"]
