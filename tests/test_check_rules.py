@@ -81,3 +81,20 @@ def test_objective_must_equal_the_sum_of_costs(delta: int) -> None:
     total = sum(assign_cost(SEED, u, i) for u, t in GOOD.items() for i in t)
     assert check(GOOD, objective_delta=delta) == [
         f"objective is {total + delta}, the costs of the assigned pairs sum to {total}"]
+
+
+def test_same_district_is_rechecked_from_the_inspectors_own_fields() -> None:
+    """check_assignment does not trust the exclusions it is given for cross_district: with a
+    forged, empty exclusion table an inspector of the firm's district is still named, unless
+    the policy exempts the inspector's department or unit."""
+    teams = {**GOOD, "F1": ("E9", "M1")}
+    objective = sum(assign_cost(SEED, u, i) for u, t in teams.items() for i in t)
+
+    def problems(rules: Rules, inspectors: list[InspectorRec] = INSPECTORS) -> list[str]:
+        return check_assignment(SEED, FIRMS, inspectors, {}, rules, Assignment(teams, objective, "test", "OPTIMAL"))
+
+    assert problems(RULES) == ["F1: inspector E9 is from the firm's district 荷塘区 (cross_district)"]
+    assert problems(dataclasses.replace(RULES, cross_district_exempt=(ECO,))) == []
+    unit = [dataclasses.replace(i, unit="市局执法支队") if i.inspector_id == "E9" else i for i in INSPECTORS]
+    assert problems(dataclasses.replace(RULES, cross_district_exempt=("市局执法支队",)), unit) == []
+    assert problems(dataclasses.replace(RULES, cross_district_exempt=("市局执法支队",))) != []
