@@ -98,3 +98,11 @@ def test_same_district_is_rechecked_from_the_inspectors_own_fields() -> None:
     unit = [dataclasses.replace(i, unit="市局执法支队") if i.inspector_id == "E9" else i for i in INSPECTORS]
     assert problems(dataclasses.replace(RULES, cross_district_exempt=("市局执法支队",)), unit) == []
     assert problems(dataclasses.replace(RULES, cross_district_exempt=("市局执法支队",))) != []
+
+
+def test_team_size_is_checked_per_firm_for_strata_with_their_own_size() -> None:
+    """A stratum's own team_size (SPEC §3) binds its firms: a firm of such a stratum with the
+    policy's size of team is named, and a team of the stratum's size passes."""
+    sized = dataclasses.replace(RULES, team_size_of={"F1": 3})
+    assert check(GOOD, sized) == ["F1: team has 2 inspectors, rules ask for 3"]
+    assert check({**GOOD, "F1": ("E1", "M1", "M2")}, sized) == []
