@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from helpers import cli_ok, drawn_firms, results_csv, small_pool, today_cn
 from openpyxl import load_workbook
 from sqlmodel import Session, select
@@ -120,6 +122,17 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
         for w, g in zip(want, got, strict=True):
             assert set(g) == set(w), (fmt, "a column without a rule here: add its allowed source")
             assert g == w, (fmt, w["统一社会信用代码"])
+    # The machine-readable header (public-draw-1.json): each fact from the draw record, no more.
+    header = json.loads((pub / "public-draw-1.json").read_text("utf-8"))
+    manifest_sha = hashlib.sha256((tmp_path / "bundle" / "manifest.json").read_bytes()).hexdigest()
+    assert header == {
+        "format": "inspect-sched/public-sheet-v1", "title": "2026年12月 生态环境“双随机、一公开”抽查结果公示",
+        "draw_id": 1, "ledger_sequence": manifest["sequence"], "period": "2026-12", "period_first_day": "2026-12-01",
+        "period_last_day": "2026-12-31", "task": TASK, "authority": ["株洲市生态环境局"],
+        "seed": "20261201093015482736", "manifest_sha256": manifest_sha, "redraw_of": None, "redraw_reason": None,
+        "superseded_by": None, "version": 1, "published_on": header["published_on"], "published": len(firms),
+        "pending": 0, "columns": PUBLIC_COLUMNS}
+    assert dt.date.fromisoformat(header["published_on"]) >= dt.date(2026, 1, 1)
 
 
 def _drawn(db_url: str, tmp_path: Path) -> list:
@@ -140,7 +153,20 @@ def test_publish_names_no_firm_before_its_result(db_url: str, tmp_path: Path) ->
     codes = [f.uscc for f in firms]
     assert len(codes) > 3
     r = CliRunner().invoke(cli, ["--db", db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p")])
-    assert r.exit_code == 1 and f"no results recorded yet ({len(codes)} firms drawn)" in r.output
+    assert r.exit_code == 1 and " ".join(r.output.split()) == (
+        f"Error: draw 1: no results recorded yet ({len(codes)} firms drawn), so there is nothing to publish; import "
+        "results with `inspect-sched results import FILE --draw 1` and publish again (firms are never named before "
+        "their inspection)")
+    # A library caller (no CLI) reads the plain message; the CLI words it from the hint.
+    from inspect_sched.errors import InspectSchedError
+    from inspect_sched.outputs.publish import build_sheet
+
+    with Session(get_engine(db_url)) as s, pytest.raises(InspectSchedError) as exc:
+        build_sheet(s, 1, 1, dt.date(2027, 1, 5))
+    assert str(exc.value) == (
+        f"draw 1: no results recorded yet ({len(codes)} firms drawn), so there is nothing to publish; "
+        "import results and publish again (firms are never named before their inspection)")
+    assert exc.value.hint == "nothing_to_publish" and exc.value.hint_args == {"draw_id": 1, "drawn": len(codes)}
     assert not [u for u in codes if u in r.output]
     done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
             for u in codes[:2]]
