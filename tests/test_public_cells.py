@@ -171,7 +171,8 @@ def test_publish_names_no_firm_before_its_result(db_url: str, tmp_path: Path) ->
     done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
             for u in codes[:2]]
     cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
-    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx,html")
+    out = cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx,html")
+    assert f"; {len(codes) - 2} still pending (not named)" in out
     for p in (tmp_path / "p").iterdir():
         text = p.read_bytes().decode("utf-8", "replace") if p.suffix != ".xlsx" else str(
             [c for row in load_workbook(p).active.iter_rows(values_only=True) for c in row])
