@@ -208,3 +208,44 @@ def test_an_inspector_in_no_pool_is_shown_by_id(db_url: str, tmp_path: Path) -> 
     table = _table(list(csv.reader(io.StringIO(raw))))
     cell = next(r for r in table if r["统一社会信用代码"] == first.uscc)["检查人员（姓名、执法证号）"]
     assert cell in (f"{names[other]}（{other}）、ZZ43029999", f"ZZ43029999、{names[other]}（{other}）")
+
+
+def _preamble(path: Path) -> list[str]:
+    lines = [str(row[0]) for row in load_workbook(path).active.iter_rows(values_only=True) if row[0] is not None]
+    return lines[:lines.index("序号")]
+
+
+def test_replacement_removed_firm_and_superseded_draw_on_the_sheet(db_url: str, tmp_path: Path) -> None:
+    """SPEC §7 on the public sheet: a replacement is named with the firm it replaces; the
+    removed firm is neither listed nor pending; with no authority in the policy the fact says
+    so; a draw superseded by a redraw says so above its table."""
+    from helpers import draw
+
+    engine = get_engine(db_url)
+    small_pool(engine)
+    draw(engine, tmp_path / "a")
+    firms = drawn_firms(engine, 1)
+    victim, other = firms[0], firms[1]
+    cli_ok(db_url, "amend", "replace-firm", "--draw", "1", "--uscc", victim.uscc, "--reason", "企业已注销")
+    from inspect_sched.store.queries import current_firms
+
+    with Session(engine) as s:
+        (repl,) = [f for f in current_firms(s, 1) if f.replaces == victim.uscc]
+    with Session(engine) as s:
+        names = {e.uscc: e.name for e in s.exec(select(Enterprise))}
+    done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
+            for u in (repl.uscc, other.uscc)]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
+    out = cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx")
+    assert f"; {len(firms) - 2} still pending (not named)" in out  # the removed firm is not pending
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    cells = {r["统一社会信用代码"]: r["抽查对象名称"] for r in _table(list(csv.reader(io.StringIO(raw))))}
+    assert cells == {other.uscc: names[other.uscc],
+                     repl.uscc: f"{names[repl.uscc]}（补充抽取，替代 {names[victim.uscc]}）"}
+    preamble = _preamble(tmp_path / "p" / "public-draw-1.xlsx")
+    assert "检查实施机关：（抽查方案未设置 authority）" in preamble
+    assert not [line for line in preamble if line.startswith("说明：本次抽取已被")]
+
+    draw(engine, tmp_path / "b", seed="22222222222222222222", reason="抽取时名录库未更新")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p2"), "--format", "xlsx")
+    assert "说明：本次抽取已被第 2 号抽取取代，本表仅列已完成检查的对象。" in _preamble(tmp_path / "p2" / "public-draw-1.xlsx")
