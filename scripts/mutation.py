@@ -130,19 +130,25 @@ def runs() -> list[dict]:
 
 
 def run_mutmut(budget_min: float, children: int, tests: str, names: list[str]) -> str:
-    """Run mutmut until done or until the budget: "done", "budget" or "failed" (mutmut stopped
-    before testing mutants, e.g. a test failed on the unmutated code; see the log)."""
+    """Run mutmut until done or until the budget: "done", "budget", "stopped" (interrupted
+    while testing mutants; results so far are kept) or "failed" (mutmut stopped before testing
+    mutants, e.g. a test failed on the unmutated code; see the log)."""
     env = {k: v for k, v in os.environ.items() if k != "INSPECT_SCHED_TEST_PG"}
     env.update(MUTATION_TESTS=tests, MUTATION_CHILDREN=str(children), PYTHONHASHSEED="0")
     # A session of its own, so that the budget stops mutmut's forked workers too.
     LOG.parent.mkdir(exist_ok=True)
     print(f"mutmut: {len(names)} mutant names/patterns, budget {budget_min:g} min, log {LOG}")
+    start = LOG.stat().st_size if LOG.exists() else 0
     with LOG.open("ab") as log:
         proc = subprocess.Popen([sys.executable, "-c", _INNER, *names], cwd=REPO, env=env,
                                 start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     try:
         proc.wait(timeout=budget_min * 60)
-        return "done" if proc.returncode == 0 else "failed"
+        if proc.returncode == 0:
+            return "done"
+        with LOG.open("rb") as log:  # stopped: by hand (results kept), or before any mutant ran?
+            log.seek(start)
+            return "stopped" if b"Running mutation testing" in log.read() else "failed"
     except subprocess.TimeoutExpired:
         print(f"\nbudget of {budget_min:g} min reached: stopping (results so far are kept; run again to resume)")
         os.killpg(proc.pid, signal.SIGINT)  # mutmut stops its workers on Ctrl-C and saves
