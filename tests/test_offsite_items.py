@@ -321,7 +321,8 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     code, output = run(db_url, *args, "--policy", str(_write(tmp_path / "f.toml", full)),
                        "--out", str(tmp_path / "no"))
     assert code == 1 and "in 天元区 have no eligible inspector of department 市场监管 (6 in the pool)" in output
-    pol = _write(tmp_path / "p.toml", 'cross_district_exempt = ["市场监管"]\n' + full)
+    bodies = '[authority]\n"生态环境" = "株洲市生态环境局"\n"市场监管" = "株洲市市场监督管理局"\n'
+    pol = _write(tmp_path / "p.toml", 'cross_district_exempt = ["市场监管"]\n' + full + bodies)
     cli_ok(db_url, *args, "--policy", str(pol), "--out", str(tmp_path / "b"))
     rows = list(csv.DictReader(io.StringIO((tmp_path / "b" / "assignments.csv").read_text())))
     assert rows and all(sorted(r["inspector_departments"].split(";")) == ["市场监管", "生态环境"] for r in rows)
@@ -333,7 +334,11 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     results_csv(tmp_path / "r.csv", [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题"} for f in stored])
     cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
     cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"), "--format", "csv")
-    assert (tmp_path / "pub" / "public-draw-1.csv").is_file()
+    sheet = list(csv.DictReader(io.StringIO((tmp_path / "pub" / "public-draw-1.csv").read_bytes().decode("utf-8-sig"))))
+    # A joint task's 检查实施机关: each department's body, in the draw's department order.
+    assert len(sheet) == len(stored) and {r["检查实施机关"] for r in sheet} == {"株洲市市场监督管理局、株洲市生态环境局"}
+    header = json.loads((tmp_path / "pub" / "public-draw-1.json").read_text("utf-8"))
+    assert header["authority"] == ["株洲市市场监督管理局", "株洲市生态环境局"]
 
 
 # ---------------------------------------------------------------- team size per stratum
