@@ -125,14 +125,17 @@ def status_text(statuses: list[DrawStatus], today: dt.date) -> str:
     due = [(s.draw_id, d) for s in statuses for d in s.unpublished
            if d.deadline is not None and today <= d.deadline <= soon]
     unknown = [(s.draw_id, d) for s in statuses for d in s.unknown]
+    def listed(items: list[tuple[int, Deadline]]) -> list[str]:
+        ordered = sorted(items, key=lambda x: (x[1].deadline or dt.date.max, x[0], x[1].uscc))
+        return [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, "
+                f"deadline {d.deadline.isoformat() if d.deadline else 'unknown'}" for i, d in ordered]
+
     if overdue:
         lines.append(f"OVERDUE — publish now (inspect-sched publish --draw ID --out DIR): {len(overdue)}")
-        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
-                  for i, d in sorted(overdue, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+        lines += listed(overdue)
     if due:
         lines.append(f"due within {DUE_SOON_DAYS} days: {len(due)}")
-        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
-                  for i, d in sorted(due, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+        lines += listed(due)
     if unknown:
         problem = next(s.calendar_problem for s in statuses if s.calendar_problem)
         lines.append(f"deadline not yet known: {len(unknown)} (inspected "
