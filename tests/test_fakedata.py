@@ -220,8 +220,11 @@ def test_cli_generate_small(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["fixtures", "generate", "--enterprises", "50", "--inspectors", "12",
                                       "--seed", "s", "--partner-staff", "0", "--out", str(out)])
     assert result.exit_code == 0 and len(_rows((out / "inspectors.csv").read_bytes())) == 12
-    bad = CliRunner().invoke(cli, ["fixtures", "generate", "--partner-staff", "-1", "--out", str(out)])
-    assert bad.exit_code == 2
+    for flag, value in (("--partner-staff", "-1"), ("--partner-staff", "100001"), ("--inspectors", "200001")):
+        bad = CliRunner().invoke(cli, ["fixtures", "generate", flag, value, "--out", str(out)])
+        assert bad.exit_code == 2 and flag in bad.output
+    with pytest.raises(fakedata.InspectSchedError, match="between 0 and 100,000"):
+        fakedata.build(10, 10, "s", partner_staff=100_001)
     bad = CliRunner().invoke(cli, ["fixtures", "generate", "--enterprises", "0", "--out", str(out)])
     assert bad.exit_code == 2
     bad = CliRunner().invoke(cli, ["fixtures", "generate", "--seed", "a|b", "--out", str(tmp_path / "x")])

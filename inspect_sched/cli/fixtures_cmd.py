@@ -17,13 +17,13 @@ def fixtures_group() -> None:
 @fixtures_group.command("generate")
 @click.option("--enterprises", "n_firms", type=click.IntRange(min=1), default=3000, show_default=True,
               help="Number of firms in the enterprise pool (检查对象名录库).")
-@click.option("--inspectors", "n_inspectors", type=click.IntRange(min=2), default=235, show_default=True,
+@click.option("--inspectors", "n_inspectors", type=click.IntRange(min=2, max=200_000), default=235, show_default=True,
               help="Number of inspectors in the inspector pool (执法检查人员名录库).")
 @click.option("--seed", default="20261201", show_default=True,
               help="Any string; the same seed gives byte-identical files.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("fixtures"),
               show_default=True, help="Folder to write (created if needed; files of the same names are replaced).")
-@click.option("--partner-staff", type=click.IntRange(min=0), default=None,
+@click.option("--partner-staff", type=click.IntRange(min=0, max=100_000), default=None,
               help="市场监管 joint-check staff added to the inspector pool, in the city bureau and every "
                    "district's branch (default: 40 per 235 inspectors; 0 for none). They come from a "
                    "stream of their own: the other rows do not change with this number.")

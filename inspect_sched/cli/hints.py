@@ -27,7 +27,8 @@ HINTS: dict[str, str] = {
     "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
                     "inspect-sched fixtures generate"),
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
-    "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
+    "fake_inspectors": "--inspectors must be between 2 (a team has two) and 200,000, got {value}",
+    "fake_partner_staff": "--partner-staff must be between 0 and 100,000, got {value}",
     "fake_seed": "--seed must be a non-empty string without '|'",
     "amend_reason_empty": "--reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
     "amend_reason_control": "--reason contains a control or format character {char}; give plain text",

@@ -194,6 +194,10 @@ OTHER_SHARE = (25, 235)  # about 25 of the city's 235 certified staff
 # rule. They come from a stream of their own, appended after every other table is made, so
 # that adding them (or not) leaves every other row of the set as it is.
 MARKET_SHARE = (40, 235)
+# Inspector ids are ZZ + area code + 5 digits, drawn until unused: these bounds keep every
+# area's 100,000 numbers far from full (a province has about 3,000 inspectors).
+MAX_INSPECTORS = 200_000
+MAX_PARTNER_STAFF = 100_000
 
 
 def _market_units() -> list[tuple[str, str]]:
@@ -632,15 +636,15 @@ def build(enterprises: int, inspectors: int, seed: str,
     """
     if partner_staff is None:
         partner_staff = default_partner_staff(inspectors)
-    if partner_staff < 0:
-        raise InspectSchedError(f"partner staff must be 0 or more, got {partner_staff}",
+    if not 0 <= partner_staff <= MAX_PARTNER_STAFF:
+        raise InspectSchedError(f"partner staff must be between 0 and {MAX_PARTNER_STAFF:,}, got {partner_staff}",
                                 hint="fake_partner_staff", value=partner_staff)
     if enterprises < 1:
         raise InspectSchedError(f"enterprises must be at least 1, got {enterprises}",
                                 hint="fake_enterprises", value=enterprises)
-    if inspectors < 2:
-        raise InspectSchedError(f"inspectors must be at least 2 (a team has two), got {inspectors}",
-                                hint="fake_inspectors", value=inspectors)
+    if not 2 <= inspectors <= MAX_INSPECTORS:
+        raise InspectSchedError(f"inspectors must be between 2 (a team has two) and {MAX_INSPECTORS:,}, "
+                                f"got {inspectors}", hint="fake_inspectors", value=inspectors)
     if not seed or "|" in seed:
         raise InspectSchedError("seed must be a non-empty string without '|'", hint="fake_seed")
     rng = random.Random(f"inspect-sched/fixtures/{seed}")
