@@ -475,3 +475,30 @@ def test_a_replacement_in_a_sized_stratum_gets_that_team_size(db_url: str, tmp_p
     assert "mode" in drawn_header and new[0]["mode"] == "非现场"
     assert {r["mode"] for r in rows if r["uscc"] not in LISTED} == {"现场"}
     assert cli_ok(db_url, "verify", str(tmp_path / "x")).splitlines()[0] == "verified"
+
+
+@pytest.mark.parametrize("command", ["plan", "draw"])
+def test_a_department_nobody_belongs_to_is_refused_before_anything_is_recorded(
+    db_url: str, tmp_path: Path, command: str
+) -> None:
+    """A hurried clerk types 市监 for 市场监管: the plan (or draw) names the pool's departments
+    and the close match, instead of freezing a plan no draw could ever staff."""
+    engine = get_engine(db_url)
+    small_pool(engine, firms=20)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="SJ001", name="市监", unit="株洲市市场监督管理局", district="天元区",
+                        department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        s.commit()
+    args = [command, "--period", "2026-12", "--departments", "生态环境,市监"]
+    if command == "draw":
+        args += ["--seed", "1234567890123456789012", "--out", str(tmp_path / "b")]
+    code, output = run(db_url, *args)
+    assert code == 1, output
+    assert "no inspector in the pool belongs to department 市监" in output
+    assert "did you mean 市场监管" in output and "市场监管 1" in output and "Traceback" not in output
+    with Session(engine) as s:
+        assert s.execute(text("select count(*) from plan")).scalar() == 0
+        assert s.execute(text("select count(*) from ledger")).scalar() == 0
+    assert not (tmp_path / "b").exists()
+    # Spelled right, the same task is planned.
+    assert run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管")[0] == 0
