@@ -715,3 +715,29 @@ def test_replay_keeps_every_problem_of_an_amendment(vector: dict) -> None:
                         "amendment 3: has no reason",
                         f"amendment 3 firm {F4}: replacement 'ZZ-0003', re-derived 'ZZ-0002'",
                         f"amendment 3 firm {F4}: team ZZ-0003;ZZ-0005, re-derived ZZ-0002;ZZ-0005"]
+
+
+def test_current_assignments_have_the_columns_of_the_draws_task_sheet() -> None:
+    """assignments-current.csv has exactly the columns of the draw's assignments.csv (a mode
+    column, a joint task's departments and units), each cell from the current team."""
+    cert = dt.date(2030, 1, 1)
+    people = [InspectorRec("I01", "甲", "市支队", "B", ECO, cert, True, ()),
+              InspectorRec("I02", "乙", "市局", "B", MKT, cert, True, ()),
+              InspectorRec("I03", "丙", "分局", "C", MKT, cert, True, ())]
+    firms = [_firm("F1", "A", category="special"), _firm("F2", "A")]
+    frame = [amend.FrameEntry("F1", "offsite", Fraction(1), True, True),
+             amend.FrameEntry("F2", "general", Fraction(1), True, True)]
+    ctx = amend.Context("s", Rules(2, 6, True, 0, departments=(ECO, MKT)), FIRST, LAST,
+                        Inputs(firms, people, [], [], []), frame, [("F1", ("I01", "I02")), ("F2", ("I01", "I03"))])
+    header = b"uscc,name,district,address,stratum,mode,inspector_ids,inspector_names,inspector_departments,inspector_units\n"
+    columns = amend.current_columns(header + b"F1,x,A,,offsite,\xe9\x9d\x9e\xe7\x8e\xb0\xe5\x9c\xba,I01;I02,,,\n")
+    assert columns == ["uscc", "name", "district", "address", "mode", "inspector_ids", "inspector_names",
+                       "inspector_departments", "inspector_units"]  # stratum is not a task-sheet column
+    rows = amend.current_assignments(ctx, amend.initial_state(ctx), columns, {"offsite": "非现场"})
+    assert rows == [
+        ["F1", "企业F1", "A", "", "非现场", "I01;I02", "甲;乙", f"{ECO};{MKT}", "市支队;市局"],
+        ["F2", "企业F2", "A", "", "现场", "I01;I03", "甲;丙", f"{ECO};{MKT}", "市支队;分局"]]
+    # A draw-v1 sheet (the six columns) or an unreadable header: the six columns.
+    assert amend.current_columns(b"uscc,name,district,address,inspector_ids,inspector_names\n") == amend.CURRENT_COLUMNS
+    assert amend.current_columns(b"a,b\n") == amend.CURRENT_COLUMNS
+    assert amend.current_columns(b"") == amend.CURRENT_COLUMNS
