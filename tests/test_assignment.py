@@ -9,6 +9,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from inspect_sched.core.assign import (
     assign,
     check_assignment,
     eligible_pairs,
+    model,
     pair_exclusions,
 )
 from inspect_sched.core.assign.model import _costs
@@ -549,7 +551,7 @@ def test_no_firms():
 
 
 def test_flow_and_cpsat_paths_agree_on_plain_instances():
-    from inspect_sched.core.assign import model, solvers
+    from inspect_sched.core.assign import solvers
 
     rnd = random.Random(11)
     districts = [f"D{n}" for n in range(5)]
@@ -573,7 +575,7 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
 @pytest.mark.parametrize("needs", ["specialty", "departments"])
 def test_typed_flow_and_cpsat_agree(needs):
     """The typed-slot flow must give CP-SAT's optimum whenever a firm's needs are disjoint."""
-    from inspect_sched.core.assign import model, solvers
+    from inspect_sched.core.assign import solvers
 
     rnd = random.Random(needs)
     districts = [f"D{n}" for n in range(5)]
@@ -606,3 +608,30 @@ def test_overlapping_needs_fall_back_to_cpsat():
     r = rules(departments=(ECO, MARKET), specialty_required={"辐射": "辐射"})
     a = solve([firm("F1", tags=("辐射",))], inspectors, r)
     assert "CP-SAT" in a.solver
+
+
+def test_parallel_pair_costs_do_not_depend_on_the_number_of_workers(monkeypatch):
+    """Forked workers over fixed firm chunks give the very arrays one process gives."""
+    rnd = random.Random("workers")
+    ids = [f"ZZ-{n:05d}".encode() for n in range(700)]
+    usccs = sorted({f"9143{rnd.randrange(10**14):014d}" for _ in range(900)})
+    masks = []
+    for n in range(len(usccs)):
+        if n % 3 == 0:
+            masks.append(None)
+        else:
+            m = np.array([rnd.random() < 0.9 for _ in ids], dtype=bool)
+            masks.append(m)
+    monkeypatch.setattr(model, "PARALLEL_MIN_PAIRS", 0)
+    one = model.pair_costs("workers-seed", usccs, ids, masks, workers=1)
+    for workers in (2, 3, 5):
+        many = model.pair_costs("workers-seed", usccs, ids, masks, workers=workers)
+        assert len(many) == len(one)
+        for a, b in zip(one, many, strict=True):
+            assert a.dtype == b.dtype == np.int64
+            assert np.array_equal(a, b)
+    # And each entry is the reference assign_cost of its pair.
+    for f in (0, 1, 2, len(usccs) - 1):
+        chosen = ids if masks[f] is None else [i for i, keep in zip(ids, masks[f], strict=True) if keep]
+        want = [assign_cost("workers-seed", usccs[f], i.decode()) for i in chosen[:50]]
+        assert one[f][:50].tolist() == want

@@ -110,16 +110,17 @@ def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str) -> bytes:
     return xlsx_bytes([sheet])
 
 
-def derived_files(d: Derivation) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation."""
+def derived_files(d: Derivation, *, xlsx: bool = True) -> dict[str, bytes]:
+    """Every bundle file except the manifest, from a derivation (``verify`` needs no xlsx)."""
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
     arows = assignment_rows(d)
-    files = dict(d.inputs.to_csv_files())
+    files = dict(d.input_files if d.input_files is not None else d.inputs.to_csv_files())
     files["frame.csv"] = _csv(FRAME_COLUMNS, rows)
     files["sample.csv"] = _csv(FRAME_COLUMNS, sample)
     files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, arows)
-    files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed)
+    if xlsx:
+        files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed)
     return files
 
 

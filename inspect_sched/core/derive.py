@@ -76,13 +76,18 @@ class Derivation:
     strata: dict[str, StratumSummary]
     exclusions: dict[tuple[str, str], str]
     assignment: Assignment
+    # The canonical inputs/*.csv bytes when the caller already has them (a stored plan, a
+    # bundle): the bundle reuses them instead of serialising 100k records again.
+    input_files: dict[str, bytes] | None = None
 
     @property
     def sample(self) -> list[FrameRow]:
         return [r for r in self.rows if r.selected]
 
 
-def derive(inputs: Inputs, spec: DrawSpec, seed: str) -> Derivation:
+def derive(
+    inputs: Inputs, spec: DrawSpec, seed: str, input_files: dict[str, bytes] | None = None,
+) -> Derivation:
     """Sample every stratum (draw-v1) and assign teams (assign-v1). Raises AssignmentInfeasible."""
     planned = plan_strata(inputs, spec)
     rows: list[FrameRow] = []
@@ -101,4 +106,4 @@ def derive(inputs: Inputs, spec: DrawSpec, seed: str) -> Derivation:
         spec.period.first_day, spec.period.last_day,
     )
     assignment = assign(seed, selected, inputs.inspectors, exclusions, rules)
-    return Derivation(spec, seed, inputs, rows, summarize(planned), exclusions, assignment)
+    return Derivation(spec, seed, inputs, rows, summarize(planned), exclusions, assignment, input_files)

@@ -173,7 +173,7 @@ def make_draw(
         else:
             assert spec is not None
             inputs, input_files, commitment = _freeze(session, spec)
-    derivation = derive(inputs, spec, seed)  # slow part, outside any lock
+    derivation = derive(inputs, spec, seed, input_files)  # slow part, outside any lock
     files = derived_files(derivation)
     tmp: Path | None = None
     try:
