@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -635,3 +636,67 @@ def test_parallel_pair_costs_do_not_depend_on_the_number_of_workers(monkeypatch)
         chosen = ids if masks[f] is None else [i for i, keep in zip(ids, masks[f], strict=True) if keep]
         want = [assign_cost("workers-seed", usccs[f], i.decode()) for i in chosen[:50]]
         assert one[f][:50].tolist() == want
+
+
+def reference_exclusions(firms, inspectors, conflicts, history, r, first_day, last_day):
+    """The plain dict of every blocked pair, as assign-v1 states it (the original implementation)."""
+    firms = sorted(firms, key=lambda f: f.uscc)
+    inspectors = sorted(inspectors, key=lambda i: i.inspector_id)
+    out = {}
+    ids = {i.inspector_id for i in inspectors}
+    usccs = {f.uscc for f in firms}
+    for i in inspectors:
+        if not i.active:
+            reason = "inactive"
+        elif i.cert_valid_until < last_day:
+            reason = "certificate_expired"
+        elif i.department not in set(r.departments):
+            reason = "department"
+        else:
+            continue
+        for f in firms:
+            out[(f.uscc, i.inspector_id)] = reason
+    if r.cross_district:
+        for f in firms:
+            for i in inspectors:
+                if i.district == f.district:
+                    out.setdefault((f.uscc, i.inspector_id), "same_district")
+    for c in sorted(conflicts, key=lambda c: (c.uscc, c.inspector_id)):
+        if c.uscc in usccs and c.inspector_id in ids:
+            out.setdefault((c.uscc, c.inspector_id), "conflict")
+    for h in sorted(history, key=lambda h: (h.uscc, h.date, h.inspector_ids)):
+        if h.uscc in usccs and 0 <= (first_day - h.date).days <= r.rotation_days:
+            for iid in h.inspector_ids:
+                if iid in ids:
+                    out.setdefault((h.uscc, iid), "rotation")
+    return out
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
+    """Lookups, order, len and the solver's masks of ``PairExclusions`` equal the plain dict's."""
+    rnd = random.Random(f"ex-{case}")
+    firms, inspectors, conflicts, r = random_instance(rnd, special=case % 2 == 1)
+    inspectors = [
+        dataclasses.replace(i, cert_valid_until=dt.date(2025, 8, 1)) if rnd.random() < 0.15 else i
+        for i in inspectors
+    ]
+    history = [
+        Inspection(rnd.choice(firms).uscc, FIRST - dt.timedelta(days=rnd.randint(-5, 500)), "双随机",
+                   tuple(sorted({rnd.choice(inspectors).inspector_id, rnd.choice(inspectors).inspector_id})), "import")
+        for _ in range(4)
+    ]
+    ex = pair_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
+    want = reference_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
+    assert list(ex.items()) == list(want.items())
+    assert len(ex) == len(want) and ex == want
+    for f in firms + [firm("NOT-A-FIRM", "A", ())]:
+        for i in [*inspectors, insp("ZZ-UNKNOWN", "A")]:
+            key = (f.uscc, i.inspector_id)
+            assert (key in ex) == (key in want)
+            assert ex.get(key) == want.get(key)
+    # The solver's per-firm eligibility from the factors equals the one from the dict.
+    fast = model._instance("masks", firms, inspectors, ex, r)
+    slow = model._instance("masks", firms, inspectors, dict(want), r)
+    for a, b, ca, cb in zip(fast.elig, slow.elig, fast.cost, slow.cost, strict=True):
+        assert a.tolist() == b.tolist() and ca.tolist() == cb.tolist()

@@ -13,6 +13,7 @@ from itertools import compress
 
 import numpy as np
 
+from inspect_sched.core.assign.eligibility import PairExclusions
 from inspect_sched.core.assign.rules import Rules
 from inspect_sched.core.inputs import Firm, InspectorRec
 
@@ -114,6 +115,35 @@ class _Instance:
         return not any(self.needs)
 
 
+def _blocked_masks(firms: list[Firm], inspectors: list[InspectorRec], index: dict[str, int], ex: PairExclusions):
+    """``(n, firm) -> eligibility mask or None`` from the factors of ``ex``, without its pairs."""
+    n_insp = len(inspectors)
+    known = np.array([i.inspector_id in ex.district_of for i in inspectors], dtype=bool)
+    base = ~np.array([i.inspector_id in ex.whole for i in inspectors], dtype=bool)
+    district = np.array([ex.district_of.get(i.inspector_id, "") for i in inspectors], dtype=object)
+    per_district: dict[str, np.ndarray] = {}
+    extra: dict[str, list[int]] = defaultdict(list)
+    for (uscc, iid) in ex.pairs:
+        if iid in index:
+            extra[uscc].append(index[iid])
+
+    def mask_of(n: int, f: Firm) -> np.ndarray | None:
+        districts = ex.firm_districts.get(f.uscc)
+        if districts is None:  # not among the firms the exclusions were made for
+            return None
+        mask = base.copy()
+        if ex.cross_district:
+            for d in sorted(districts):
+                if d not in per_district:
+                    per_district[d] = ~((district == d) & known)
+                mask &= per_district[d]
+        if extra.get(f.uscc):
+            mask[extra[f.uscc]] = False
+        return mask
+
+    return mask_of
+
+
 def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
     firms = sorted(firms, key=lambda f: f.uscc)
     inspectors = sorted(inspectors, key=lambda i: i.inspector_id)
@@ -123,10 +153,21 @@ def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
         raise ValueError("duplicate inspector in the assignment input")
     depts = tuple(sorted(set(rules.departments)))
     index = {i.inspector_id: n for n, i in enumerate(inspectors)}
-    blocked: dict[str, list[int]] = defaultdict(list)
-    for (uscc, iid), _reason in exclusions.items():
-        if iid in index:
-            blocked[uscc].append(index[iid])
+    if isinstance(exclusions, PairExclusions):
+        blocked_mask = _blocked_masks(firms, inspectors, index, exclusions)
+    else:
+        blocked: dict[str, list[int]] = defaultdict(list)
+        for (uscc, iid), _reason in exclusions.items():
+            if iid in index:
+                blocked[uscc].append(index[iid])
+
+        def blocked_mask(n: int, f: Firm) -> np.ndarray | None:
+            if not blocked.get(f.uscc):
+                return None
+            mask = np.ones(len(inspectors), dtype=bool)
+            mask[blocked[f.uscc]] = False
+            return mask
+
     id_bytes = [i.inspector_id.encode() for i in inspectors]
     n_insp = len(inspectors)
     member: dict[tuple[str, str], np.ndarray] = {}
@@ -134,10 +175,9 @@ def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
         for d in depts:
             member[("dept", d)] = np.array([i.department == d for i in inspectors], dtype=bool)
     elig, masks, needs = [], [], []
-    for f in firms:
-        if blocked.get(f.uscc):
-            mask = np.ones(n_insp, dtype=bool)
-            mask[blocked[f.uscc]] = False
+    for n, f in enumerate(firms):
+        mask = blocked_mask(n, f)
+        if mask is not None and not mask.all():
             elig.append(np.flatnonzero(mask).astype(np.int64))
             masks.append(mask)
         else:
