@@ -122,6 +122,7 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
         if h.kind == "random":
             random_by_firm[h.uscc].append(h)
     framed = []
+    weights: dict[tuple[str, str], Fraction] = {}  # one Fraction product per grade pair, not per firm
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
         if not passes_filters(firm, spec.filters):
             continue
@@ -137,7 +138,11 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             reason = "recently_inspected"
         else:
             reason = ""
-        framed.append(FramedFirm(firm, firm.category, policy.weight(firm.credit, firm.risk), reason))
+        grade = (firm.credit, firm.risk)
+        weight = weights.get(grade)
+        if weight is None:
+            weight = weights[grade] = policy.weight(*grade)
+        framed.append(FramedFirm(firm, firm.category, weight, reason))
     return framed
 
 

@@ -12,11 +12,13 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from operator import attrgetter
 
 from inspect_sched.errors import VerificationError
 
 
+@lru_cache(maxsize=1 << 16)  # a pool repeats few distinct tag lists; the result is immutable
 def split_list(text: str) -> tuple[str, ...]:
     """``a;b;;a`` -> ("a", "b"): the stored form of tags, specialties and id lists."""
     return tuple(sorted({p.strip() for p in text.replace("；", ";").split(";") if p.strip()}))
@@ -152,9 +154,16 @@ class Inputs:
             w = csv.writer(buf, lineterminator="\n")
             names = [f.name for f in fields(cls)]
             w.writerow(names)
-            writers = [_writer_of(n) for n in names]
+            # Text columns go to the writer as they are (csv.writer applies str() itself).
+            convert = [(n, c) for n, c in enumerate(_writer_of(x) for x in names) if c is not str]
             get = _values(cls)
-            w.writerows([[c(v) for c, v in zip(writers, get(r), strict=True)] for r in rows])
+            out_rows = []
+            for r in rows:
+                row = list(get(r))
+                for n, c in convert:
+                    row[n] = c(row[n])
+                out_rows.append(row)
+            w.writerows(out_rows)
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out
 

@@ -36,11 +36,14 @@ from inspect_sched.store.models import (
 
 def snapshot(session: Session, period: str, task: str, filters: dict[str, tuple[str, ...]]) -> Inputs:
     e = Enterprise.__table__.c
+    # Plain tuples fetched at once (not Row objects one fetchone at a time): 100k firms.
     firms = [
-        Firm(r.uscc, r.name, r.district, r.category, r.credit, r.risk, r.status, r.industry or "",
-             r.address or "", split_list(r.tags or ""))
-        for r in session.execute(select(e.uscc, e.name, e.district, e.category, e.credit, e.risk,
-                                        e.status, e.industry, e.address, e.tags))
+        Firm(uscc, name, district, category, credit, risk, status, industry or "", address or "",
+             split_list(tags or ""))
+        for uscc, name, district, category, credit, risk, status, industry, address, tags in session.execute(
+            select(e.uscc, e.name, e.district, e.category, e.credit, e.risk, e.status, e.industry, e.address,
+                   e.tags)
+        ).tuples().all()
     ]
     firms = [f for f in firms if passes_filters(f, filters)]
     in_frame = {f.uscc for f in firms}
@@ -63,10 +66,11 @@ def snapshot(session: Session, period: str, task: str, filters: dict[str, tuple[
     ]
     h = HistoryEntry.__table__.c
     history = [
-        Inspection(r.uscc, r.date, r.kind, split_list(r.inspector_ids or ""),
-                   "import" if r.draw_id is None else f"result:{r.draw_id}")
-        for r in session.execute(select(h.uscc, h.date, h.kind, h.inspector_ids, h.draw_id))
-        if r.uscc in in_frame
+        Inspection(uscc, date, kind, split_list(ids or ""), "import" if draw_id is None else f"result:{draw_id}")
+        for uscc, date, kind, ids, draw_id in session.execute(
+            select(h.uscc, h.date, h.kind, h.inspector_ids, h.draw_id)
+        ).tuples().all()
+        if uscc in in_frame
     ]
     history += _implied_by_draws(session, period, task, in_frame)
     return Inputs(firms, inspectors, positive, conflicts, history).sorted()

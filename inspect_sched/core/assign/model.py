@@ -117,7 +117,6 @@ class _Instance:
 
 def _blocked_masks(firms: list[Firm], inspectors: list[InspectorRec], index: dict[str, int], ex: PairExclusions):
     """``(n, firm) -> eligibility mask or None`` from the factors of ``ex``, without its pairs."""
-    n_insp = len(inspectors)
     known = np.array([i.inspector_id in ex.district_of for i in inspectors], dtype=bool)
     base = ~np.array([i.inspector_id in ex.whole for i in inspectors], dtype=bool)
     district = np.array([ex.district_of.get(i.inspector_id, "") for i in inspectors], dtype=object)
