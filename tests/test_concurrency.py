@@ -22,6 +22,9 @@ from inspect_sched.store.db import get_engine
 from inspect_sched.store.models import Draw, DrawFirm, LedgerEntry, Plan
 from inspect_sched.synth.fakedata import generate
 
+# Long runs (kills, fuzzing, concurrent processes): `-m 'not slow'` skips them locally; CI runs all.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 # (period, task): three draws of the same period and task race to be first; the others differ.
 JOBS = [

@@ -35,6 +35,9 @@ from inspect_sched.store.db import get_engine
 from inspect_sched.store.models import Draw, LedgerEntry, Plan
 from inspect_sched.synth.fakedata import generate
 
+# Long runs (kills, fuzzing, concurrent processes): `-m 'not slow'` skips them locally; CI runs all.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 KILLS = int(os.environ.get("INSPECT_SCHED_CRASH_KILLS", "20"))
 

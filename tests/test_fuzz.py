@@ -21,9 +21,12 @@ from hypothesis import strategies as st
 
 from inspect_sched.cli import cli
 from inspect_sched.errors import InspectSchedError
-from inspect_sched.schema import uscc, vocab
+from inspect_sched.schema import entities, uscc, vocab
 from inspect_sched.store import importers
 from inspect_sched.store.db import get_engine, init_db
+
+# Long runs (kills, fuzzing, concurrent processes): `-m 'not slow'` skips them locally; CI runs all.
+pytestmark = pytest.mark.slow
 
 IMPORTERS = {
     "enterprises": importers.import_enterprises,
@@ -80,7 +83,7 @@ cells = st.one_of(
 
 
 def headers_for(kind: str) -> st.SearchStrategy[list[str]]:
-    names = sorted({n for c, aliases in vocab.COLUMNS[kind].items() for n in (c, *aliases)})
+    names = sorted({n for c, aliases in entities.COLUMNS[kind].items() for n in (c, *aliases)})
     return st.lists(st.one_of(st.sampled_from(names), junk_text, st.just("")), min_size=0, max_size=8)
 
 
@@ -132,8 +135,8 @@ GOOD = {
 def near_valid_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
     """A valid file of a kind, with the odd cell replaced by junk: half of them import."""
     kind = draw(st.sampled_from(sorted(IMPORTERS)))
-    required = vocab.REQUIRED[kind]
-    header = [draw(st.sampled_from([c, *vocab.COLUMNS[kind][c]])) for c in required]
+    required = entities.REQUIRED[kind]
+    header = [draw(st.sampled_from([c, *entities.COLUMNS[kind][c]])) for c in required]
     extra = draw(st.lists(junk_text.filter(lambda h: h.strip() and "\x00" not in h), max_size=2))
     header += extra
     rows = []

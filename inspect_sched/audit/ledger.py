@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
@@ -61,17 +61,27 @@ def entries(session: Session) -> list[LedgerEntry]:
     return list(session.exec(select(LedgerEntry).order_by(LedgerEntry.sequence)))
 
 
-# Checks per entry kind beyond the chain itself; results registers its own.
 EntryCheck = Callable[[Session, LedgerEntry, dict[str, Any]], list[str]]
-ENTRY_CHECKS: dict[str, EntryCheck] = {}
-# Whole-database checks run once after the chain (e.g. results written around the ledger).
-FINAL_CHECKS: list[Callable[[Session], list[str]]] = []
+"""Checks one entry of its kind against the records it vouches for; returns the problems."""
+FinalCheck = Callable[[Session], list[str]]
+"""A whole-database check run once after the chain (e.g. results written around the ledger)."""
 
 
-def verify(session: Session) -> list[str]:
+@dataclass(frozen=True)
+class LedgerChecks:
+    """What ``verify`` checks beyond the chain and the draws, passed in by the layer that writes
+    those entries (``services.ledger_checks``): this module never imports upward for them.
+
+    Every kind found in the chain must have an entry check: a kind nobody checks is reported
+    rather than passed silently, so a forgotten check cannot make ``verify`` lie.
+    """
+
+    entries: Mapping[str, EntryCheck] = field(default_factory=dict)
+    final: tuple[FinalCheck, ...] = ()
+
+
+def verify(session: Session, checks: LedgerChecks) -> list[str]:
     """Every problem in the chain and in the stored draws it vouches for; empty means intact."""
-    from inspect_sched.services import results  # noqa: F401  (registers the "results" entry check)
-
     problems: list[str] = []
     prev = GENESIS_HASH
     seen_draws: set[int] = set()
@@ -95,12 +105,14 @@ def verify(session: Session) -> list[str]:
         if e.kind == "draw":
             seen_draws.add(body.get("draw_id"))
             problems += _check_draw(session, e, body)
-        elif e.kind in ENTRY_CHECKS:
-            problems += ENTRY_CHECKS[e.kind](session, e, body)
+        elif e.kind in checks.entries:
+            problems += checks.entries[e.kind](session, e, body)
+        else:
+            problems.append(f"{where}: kind {e.kind!r} has no check (written by a newer inspect-sched?)")
     for d in session.exec(select(Draw).order_by(Draw.id)):
         if d.id not in seen_draws:
             problems.append(f"draw {d.id}: has no ledger entry (recorded outside the ledger)")
-    for check in FINAL_CHECKS:
+    for check in checks.final:
         problems += check(session)
     return problems
 
@@ -111,9 +123,9 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     if draw is None:
         return [f"{where}: the draw is missing from the database (deleted?)"]
     out = []
-    for field in ("period", "task", "seed", "redraw_of", "sequence"):
-        if getattr(draw, field) != body.get(field):
-            out.append(f"{where}: stored draw's {field} is {getattr(draw, field)!r}, ledger says {body.get(field)!r}")
+    for name in ("period", "task", "seed", "redraw_of", "sequence"):
+        if getattr(draw, name) != body.get(name):
+            out.append(f"{where}: stored draw's {name} is {getattr(draw, name)!r}, ledger says {body.get(name)!r}")
     # superseded_by is not in the body, but follows from the redraw_of the ledger vouches for.
     successor = session.exec(select(Draw.id).where(Draw.redraw_of == draw.id).order_by(Draw.id)).first()
     if draw.superseded_by != successor:
@@ -148,4 +160,4 @@ def _check_draw(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[
     return out
 
 
-__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "ENTRY_CHECKS", "FINAL_CHECKS"]
+__all__ = ["Head", "head", "append", "entries", "verify", "chain_hash", "LedgerChecks", "EntryCheck", "FinalCheck"]

@@ -29,8 +29,3 @@ def ledger_rows(engine: Engine) -> list[str]:
             else:
                 out.append(f"#{e.sequence} {b.get('created_at', '')} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…")
         return out
-
-
-def verify_ledger(engine: Engine) -> tuple[list[str], int]:
-    with Session(engine) as session:
-        return ledger.verify(session), len(ledger.entries(session))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.engine import Engine
 
 from inspect_sched import __version__
 from inspect_sched.errors import InspectSchedError
-from inspect_sched.store.db import ENV_VAR, ensure_schema, get_engine
+from inspect_sched.store import DEFAULT_URL, ENV_VAR
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +29,8 @@ class AppState:
 
     def engine(self, create_schema: bool = True) -> Engine:
         if self._engine is None:
+            from inspect_sched.store.db import ensure_schema, get_engine
+
             self._engine = get_engine(self.url)
             if create_schema:
                 ensure_schema(self._engine)
@@ -54,7 +58,7 @@ def handle_errors(fn: F) -> F:
     envvar=ENV_VAR,
     default=None,
     metavar="URL",
-    help="SQLAlchemy database URL [env INSPECT_SCHED_DB; default sqlite:///inspect_sched.db].",
+    help=f"SQLAlchemy database URL [env {ENV_VAR}; default {DEFAULT_URL}].",
 )
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None) -> None:

@@ -166,7 +166,7 @@ def ledger_verify_cmd(state: AppState) -> None:
     Example:
       inspect-sched ledger verify
     """
-    from inspect_sched.audit.ledger_view import verify_ledger
+    from inspect_sched.services.ledger import verify_ledger
 
     problems, count = verify_ledger(state.engine())
     if problems:

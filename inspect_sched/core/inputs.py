@@ -14,8 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
+from inspect_sched.schema.entities import (
+    CONFLICT,
+    ENTERPRISE,
+    ENTITIES,
+    HISTORY,
+    INSPECTOR,
+    POSITIVE_LIST,
+    Entity,
+)
 
 
 @lru_cache(maxsize=1 << 16)  # a pool repeats few distinct tag lists; the result is immutable
@@ -28,56 +38,20 @@ def join_list(items: Iterable[str]) -> str:
     return ";".join(sorted(set(items)))
 
 
-@dataclass(frozen=True)
-class Firm:
-    uscc: str
-    name: str
-    district: str
-    category: str
-    credit: str
-    risk: str
-    status: str
-    industry: str
-    address: str
-    tags: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class InspectorRec:
-    inspector_id: str
-    name: str
-    unit: str
-    district: str
-    department: str
-    cert_valid_until: dt.date
-    active: bool
-    specialties: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PositiveEntry:
-    uscc: str
-    start: dt.date
-    end: dt.date
-
-
-@dataclass(frozen=True)
-class Conflict:
-    inspector_id: str
-    uscc: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Inspection:
-    """A past inspection. ``source`` is ``import`` or ``draw:<id>`` / ``result:<id>``."""
-
-    uscc: str
-    date: dt.date
-    kind: str
-    inspector_ids: tuple[str, ...]
-    source: str
-
+# The frozen records, one per input table, built from the registry's frozen fields. Their
+# field order is the column order of ``inputs/<table>.csv`` (bundle format draw-v1).
+if TYPE_CHECKING:
+    Firm = Any
+    InspectorRec = Any
+    PositiveEntry = Any
+    Conflict = Any
+    Inspection = Any
+else:
+    Firm = ENTERPRISE.record_class("Firm", module=__name__)
+    InspectorRec = INSPECTOR.record_class("InspectorRec", module=__name__)
+    PositiveEntry = POSITIVE_LIST.record_class("PositiveEntry", module=__name__)
+    Conflict = CONFLICT.record_class("Conflict", module=__name__)
+    Inspection = HISTORY.record_class("Inspection", module=__name__)
 
 TABLES: dict[str, type] = {
     "enterprises": Firm,
@@ -86,37 +60,33 @@ TABLES: dict[str, type] = {
     "conflicts": Conflict,
     "history": Inspection,
 }
+ENTITY_OF: dict[str, Entity] = {name: ENTITIES[name] for name in TABLES}
 
 
 def _bool_cell(value: bool) -> str:
     return "1" if value else "0"
 
 
-def _writer_of(name: str):
-    """The ``_cell`` of one column, chosen once per table instead of per value (hot at 100k rows)."""
-    if name in ("tags", "specialties", "inspector_ids"):
-        return ";".join
-    if name in ("cert_valid_until", "start", "end", "date"):
-        return dt.date.isoformat
-    if name == "active":
-        return _bool_cell
-    return str
+# A column's writer and reader by the registry field's kind, chosen once per table rather
+# than per value (100k-row tables). Text columns go to csv.writer as they are (it applies
+# str() itself) and come back as they are.
+_WRITERS = {"list": ";".join, "date": dt.date.isoformat, "bool": _bool_cell}
+_READERS = {"list": split_list, "date": dt.date.fromisoformat, "bool": "1".__eq__}
 
 
-def _reader_of(name: str):
-    """The ``_parse`` of one column, chosen once per table; None: the text as it is."""
-    if name in ("tags", "specialties", "inspector_ids"):
-        return split_list
-    if name in ("cert_valid_until", "start", "end", "date"):
-        return dt.date.fromisoformat
-    if name == "active":
-        return "1".__eq__
-    return None
+def _parse(kind: str, value: str) -> object:
+    """A canonical CSV cell back to its record value (``kind`` of the registry field)."""
+    reader = _READERS.get(kind)
+    return value if reader is None else reader(value)
 
 
 def _values(cls: type):
     """All fields of a record as a flat tuple: ``astuple`` without its deep copies."""
     return attrgetter(*[f.name for f in fields(cls)])
+
+
+def _kinds(name: str) -> list[str]:
+    return [f.kind for f in ENTITY_OF[name].frozen]
 
 
 @dataclass
@@ -152,10 +122,8 @@ class Inputs:
             cls = TABLES[name]
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
-            names = [f.name for f in fields(cls)]
-            w.writerow(names)
-            # Text columns go to the writer as they are (csv.writer applies str() itself).
-            convert = [(n, c) for n, c in enumerate(_writer_of(x) for x in names) if c is not str]
+            w.writerow([f.name for f in fields(cls)])
+            convert = [(n, _WRITERS[k]) for n, k in enumerate(_kinds(name)) if k in _WRITERS]
             get = _values(cls)
             out_rows = []
             for r in rows:
@@ -176,6 +144,8 @@ class Inputs:
             if path not in files:
                 raise VerificationError([f"{path}: missing from the bundle"])
             names = [f.name for f in fields(rec)]
+            convert = [(n, _READERS[k]) for n, k in enumerate(_kinds(name)) if k in _READERS]
+            width = len(names)
             try:
                 text = files[path].decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -185,8 +155,6 @@ class Inputs:
             if header != names:
                 raise VerificationError([f"{path}: header is {header}, expected {names}"])
             rows = []
-            convert = [(n, r) for n, r in enumerate(_reader_of(name) for name in names) if r is not None]
-            width = len(names)
             for lineno, row in enumerate(reader, start=2):
                 if len(row) != width:
                     raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {width}"])

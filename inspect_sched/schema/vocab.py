@@ -1,67 +1,10 @@
-"""The words of SPEC §2: canonical column names, their Chinese aliases, and enumerations.
+"""The words of SPEC §2: enumerations and their accepted spellings.
 
-Each table maps a canonical English column to the header names users write. Each
-enumeration maps every accepted spelling (English or Chinese) to the canonical word.
+Each enumeration maps every accepted spelling (English or Chinese) to the canonical word.
+The columns of each input table (and their Chinese headers) are in ``schema/entities.py``.
 """
 
 from __future__ import annotations
-
-COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "enterprises": {
-        "uscc": ("统一社会信用代码", "信用代码", "社会信用代码"),
-        "name": ("单位名称", "企业名称"),
-        "district": ("所属区县", "行政区划"),
-        "category": ("监管类别",),
-        "credit": ("环境信用等级", "信用等级"),
-        "risk": ("环境风险等级", "风险等级"),
-        "status": ("经营状态",),
-        "industry": ("行业",),
-        "address": ("地址",),
-        "tags": ("标签",),
-    },
-    "inspectors": {
-        "inspector_id": ("执法证号",),
-        "name": ("姓名",),
-        "unit": ("所属单位",),
-        "district": ("所属区县",),
-        "department": ("部门",),
-        "cert_valid_until": ("执法证有效期至",),
-        "active": ("在岗",),
-        "specialties": ("专长",),
-    },
-    "positive_list": {
-        "uscc": ("统一社会信用代码",),
-        "start": ("纳入日期",),
-        "end": ("有效期至",),
-    },
-    "conflicts": {
-        "inspector_id": ("执法证号",),
-        "uscc": ("统一社会信用代码",),
-        "reason": ("回避事由",),
-    },
-    "history": {
-        "uscc": ("统一社会信用代码",),
-        "date": ("检查日期",),
-        "kind": ("检查类型",),
-        "inspector_ids": ("检查人员执法证号",),
-    },
-    "results": {
-        "uscc": ("统一社会信用代码",),
-        "date": ("检查日期",),
-        "result": ("检查结果",),
-        "measures": ("处理措施",),
-        "inspector_ids": ("实际检查人员执法证号", "检查人员执法证号"),
-    },
-}
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "enterprises": ("uscc", "name", "district"),
-    "inspectors": ("inspector_id", "name", "cert_valid_until"),
-    "positive_list": ("uscc", "start"),
-    "conflicts": ("inspector_id", "uscc"),
-    "history": ("uscc", "date", "kind"),
-    "results": ("uscc", "date", "result"),
-}
 
 CATEGORY = {
     "key": "key", "重点排污单位": "key", "重点": "key",

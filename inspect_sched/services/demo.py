@@ -11,17 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspect_sched.audit.ledger_view import verify_ledger
 from inspect_sched.audit.verify import verify_bundle
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.outputs.publish import publish
 from inspect_sched.services.draws import DrawResult, PlanResult, build_spec, make_draw, make_plan
+from inspect_sched.services.ledger import verify_ledger
 from inspect_sched.services.results import ResultsSummary, import_results
 from inspect_sched.store import importers
 from inspect_sched.store.db import get_engine, init_db
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# Package data: in a checkout a link to the top-level fixtures/, in a wheel the files themselves.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO_PERIOD = "2026-12"
 # A seed as a detachment would take it: digits read off a public lottery draw after the
 # plan's commitment was published. Fixed here so the demo's bundle is reproducible.
@@ -56,8 +57,8 @@ def run_demo(out: str | Path | None = None, fixtures: str | Path | None = None) 
     missing = [name for _, _, name in _LOADS if not (src / name).is_file()]
     if missing:
         raise InspectSchedError(
-            f"fixtures not found in {src} (missing {', '.join(missing)}); run from a checkout "
-            "(pip install -e .) or give --fixtures DIR (inspect-sched fixtures generate makes one)"
+            f"fixtures not found in {src} (missing {', '.join(missing)}); give a folder made by "
+            "inspect-sched fixtures generate"
         )
     if out is None:
         folder = Path(tempfile.mkdtemp(prefix="inspect-sched-demo-", dir="."))

@@ -245,7 +245,7 @@ def _record_history(session: Session, draw_id: int, uscc: str, day: dt.date, ids
 # ---------------------------------------------------------------------------- ledger checks
 
 
-def _check_results_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
+def check_results_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) -> list[str]:
     """Only the latest results entry of a draw must match today's results; earlier ones are superseded."""
     draw_id = body.get("draw_id")
     where = f"ledger entry {e.sequence}"
@@ -269,14 +269,10 @@ def _check_results_entry(session: Session, e: LedgerEntry, body: dict[str, Any])
     return []
 
 
-def _check_unrecorded(session: Session) -> list[str]:
+def check_unrecorded(session: Session) -> list[str]:
     """Results of a draw that has no results entry at all were written around the ledger."""
     vouched = {e.draw_id for e in session.exec(select(LedgerEntry).where(LedgerEntry.kind == "results"))}
     with_results = sorted(set(session.exec(select(Result.draw_id).distinct())))
     return [f"draw {d}: has results but no results ledger entry (recorded outside the ledger)"
             for d in with_results if d not in vouched]
 
-
-ledger.ENTRY_CHECKS["results"] = _check_results_entry
-if _check_unrecorded not in ledger.FINAL_CHECKS:
-    ledger.FINAL_CHECKS.append(_check_unrecorded)

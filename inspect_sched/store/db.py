@@ -19,13 +19,15 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from inspect_sched.errors import InspectSchedError
-from inspect_sched.store import models  # noqa: F401  (registers the tables)
+from inspect_sched.store import (
+    DEFAULT_URL,
+    ENV_VAR,
+    models,  # noqa: F401  (registers the tables)
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-DEFAULT_URL = "sqlite:///inspect_sched.db"
-ENV_VAR = "INSPECT_SCHED_DB"
 _LEDGER_LOCK_KEY = 7_401_932
 
 
@@ -57,7 +59,7 @@ def get_engine(url: str | None = None) -> Engine:
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -65,7 +67,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -32,6 +32,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,16 @@ from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
 from inspect_sched.io.tabular import Cell, Table, read_table
 from inspect_sched.schema import uscc as uscc_mod
 from inspect_sched.schema import vocab
+from inspect_sched.schema.entities import (
+    CONFLICT,
+    ENTERPRISE,
+    HISTORY,
+    INSPECTOR,
+    POSITIVE_LIST,
+    RESULT,
+    Entity,
+)
+from inspect_sched.schema.entities import Field as EntityField
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.models import ConflictEntry, Enterprise, HistoryEntry, Inspector, PositiveListEntry
 
@@ -227,89 +238,84 @@ class _Row:
 # ---------------------------------------------------------------------------- the five kinds
 
 
-def _enterprise(r: _Row) -> dict[str, Any]:
-    return {
-        "uscc": r.uscc(),
-        "name": r.text("name", required=True),
-        "district": r.text("district", required=True),
-        "category": r.enum("category", vocab.CATEGORY, "general"),
-        "credit": r.enum("credit", vocab.CREDIT, "blue"),
-        "risk": r.enum("risk", vocab.RISK, "low"),
-        "status": r.enum("status", vocab.STATUS, "active"),
-        "industry": r.text("industry"),
-        "address": r.text("address"),
-        "tags": r.list("tags"),
-        "extra": r.extra(),
-    }
+def _reader(f: EntityField) -> Callable[[_Row], Any]:
+    """How one cell of a row is read and stored, as its registry field says (chosen once per file
+    kind, not per cell: files have a million rows)."""
+    name, default = f.name, f.default
+    if f.kind == "uscc":
+        return lambda r: r.uscc(name)
+    if f.kind == "key":
+        return lambda r: r.key(name)
+    if f.kind == "enum":
+        mapping = f.enum
+        assert mapping is not None
+        enum_default = None if f.required else default
+        return lambda r: r.enum(name, mapping, enum_default)
+    if f.kind == "date":
+        required = f.required
+        return lambda r: r.date(name, required=required)
+    if f.kind == "bool":
+        return lambda r: r.boolean(name, default)
+    if f.kind == "list":
+        return lambda r: r.list(name)
+    if f.required:
+        return lambda r: r.text(name, required=True)
+    return lambda r: r.text(name) or default
 
 
-def _inspector(r: _Row) -> dict[str, Any]:
-    return {
-        "inspector_id": r.key("inspector_id"),
-        "name": r.text("name", required=True),
-        "unit": r.text("unit"),
-        "district": r.text("district"),
-        "department": r.text("department") or vocab.DEFAULT_DEPARTMENT,
-        "cert_valid_until": r.date("cert_valid_until", required=True),
-        "active": r.boolean("active", True),
-        "specialties": r.list("specialties"),
-        "extra": r.extra(),
-    }
-
-
-def _positive(r: _Row) -> dict[str, Any]:
-    code = r.uscc()
-    start = r.date("start", required=True)
-    end = r.date("end", required=False)
+def _positive_end(r: _Row, record: dict[str, Any]) -> None:
+    """An empty ``end`` is start + 3 years; an ``end`` before ``start`` is an error."""
+    start, end = record["start"], record["end"]
     if start is not None and end is None and r._raw("end") == "":
-        end = add_years(start, 3)
+        record["end"] = end = add_years(start, 3)
     if start is not None and end is not None and end < start:
         r._bad("end", r._raw("end"), f"ends before it starts ({start.isoformat()}); check both dates")
-    return {"uscc": code, "start": start, "end": end}
 
 
-def _conflict(r: _Row) -> dict[str, Any]:
-    return {"inspector_id": r.key("inspector_id"), "uscc": r.uscc(), "reason": r.text("reason")}
+# Rules across cells of one row, beyond what each field says.
+_ROW_RULES: dict[str, Callable[[_Row, dict[str, Any]], None]] = {"positive_list": _positive_end}
 
 
-def _history(r: _Row) -> dict[str, Any]:
-    return {
-        "uscc": r.uscc(),
-        "date": r.date("date", required=True),
-        "kind": r.enum("kind", vocab.KIND, None),
-        "inspector_ids": r.list("inspector_ids"),
-    }
+def _parser(entity: Entity) -> Callable[[_Row], dict[str, Any]]:
+    readers = [(f.name, _reader(f)) for f in entity.imported]
+    rule = _ROW_RULES.get(entity.table)
 
+    def parse(r: _Row) -> dict[str, Any]:
+        record = {name: read(r) for name, read in readers}
+        if rule is not None:
+            rule(r, record)
+        if entity.extra:
+            record["extra"] = r.extra()
+        return record
 
-def _result(r: _Row) -> dict[str, Any]:
-    return {
-        "uscc": r.uscc(),
-        "date": r.date("date", required=True),
-        "result": r.text("result", required=True),
-        "measures": r.text("measures"),
-        "inspector_ids": split_list(_nfkc(r.text("inspector_ids"))),
-    }
+    return parse
 
 
 @dataclass(frozen=True)
 class _Kind:
-    name: str  # vocab key
-    label: str  # as the CLI calls it
+    entity: Entity
+    label: str  # as an import summary names it
     model: type[SQLModel] | None
-    parse: Callable[[_Row], dict[str, Any]]
     key: tuple[str, ...]  # fields identifying a row
     lookup: str  # the indexed column to fetch candidates by
     append: bool = False  # history: ignore duplicates instead of rejecting them
 
+    @property
+    def name(self) -> str:
+        return self.entity.table
+
+    @cached_property
+    def parse(self) -> Callable[[_Row], dict[str, Any]]:
+        return _parser(self.entity)
+
 
 KINDS = {
-    "enterprises": _Kind("enterprises", "enterprises", Enterprise, _enterprise, ("uscc",), "uscc"),
-    "inspectors": _Kind("inspectors", "inspectors", Inspector, _inspector, ("inspector_id",), "inspector_id"),
-    "positive_list": _Kind("positive_list", "positive-list", PositiveListEntry, _positive, ("uscc", "start"), "uscc"),
-    "conflicts": _Kind("conflicts", "conflicts", ConflictEntry, _conflict, ("inspector_id", "uscc"), "inspector_id"),
-    "history": _Kind("history", "history", HistoryEntry, _history,
-                     ("uscc", "date", "kind", "inspector_ids"), "uscc", append=True),
-    "results": _Kind("results", "results", None, _result, ("uscc",), "uscc"),
+    "enterprises": _Kind(ENTERPRISE, "enterprises", Enterprise, ("uscc",), "uscc"),
+    "inspectors": _Kind(INSPECTOR, "inspectors", Inspector, ("inspector_id",), "inspector_id"),
+    "positive_list": _Kind(POSITIVE_LIST, "positive-list", PositiveListEntry, ("uscc", "start"), "uscc"),
+    "conflicts": _Kind(CONFLICT, "conflicts", ConflictEntry, ("inspector_id", "uscc"), "inspector_id"),
+    "history": _Kind(HISTORY, "history", HistoryEntry, ("uscc", "date", "kind", "inspector_ids"), "uscc", append=True),
+    "results": _Kind(RESULT, "results", None, ("uscc",), "uscc"),
 }
 
 
@@ -317,10 +323,11 @@ KINDS = {
 
 
 def _open(path: str | Path, kind: _Kind) -> Table:
-    table = read_table(path, vocab.COLUMNS[kind.name])
-    missing = [c for c in vocab.REQUIRED[kind.name] if c not in table.fields]
+    columns = kind.entity.columns
+    table = read_table(path, columns)
+    missing = [c for c in kind.entity.required if c not in table.fields]
     if missing:
-        wanted = "; ".join(f"{c!r} (accepted headers: {', '.join((c, *vocab.COLUMNS[kind.name][c]))})"
+        wanted = "; ".join(f"{c!r} (accepted headers: {', '.join((c, *columns[c]))})"
                            for c in missing)
         found = ", ".join(h for h in table.headers if h) or "nothing"
         raise InputFileError(
@@ -513,4 +520,5 @@ def parse_results_file(path: str | Path) -> list[ResultRow]:
     table = _open(path, kind)
     _total, _first, kept = _check(table, kind, None)
     records = kept if kept is not None else _records(table, kind, [])
-    return [ResultRow(row=number, **record) for number, record in records if record is not None]
+    return [ResultRow(row=number, **{**record, "inspector_ids": split_list(record["inspector_ids"])})
+            for number, record in records if record is not None]

@@ -1,66 +1,80 @@
 """Database tables (SQLModel). Pools, draws, their bundles, results and the ledger.
 
+The columns of the input tables come from ``schema/entities.py`` (one ``Field`` each); a
+new column there needs only its Alembic migration (README "Developer notes").
+
 Lists (tags, specialties, inspector ids) are stored ``;``-joined and sorted, the same
 form the canonical CSV files use, so a row and its CSV line never disagree.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+import types
+from typing import Any
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from inspect_sched.schema.entities import (
+    CONFLICT,
+    ENTERPRISE,
+    HISTORY,
+    INSPECTOR,
+    POSITIVE_LIST,
+    RESULT,
+    Entity,
+)
 
-class Enterprise(SQLModel, table=True):
+
+def _base(entity: Entity, name: str, **leading: tuple[Any, Any]) -> Any:
+    """A non-table SQLModel with the ``leading`` columns (name=(type, Field)), then the entity's
+    stored fields in registry order. Column order is primary-key order: ``session.get`` takes
+    a composite key in that order."""
+    annotations: dict[str, Any] = {k: t for k, (t, _) in leading.items()}
+    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": annotations,
+                                 **{k: f for k, (_, f) in leading.items()}}
+    for f in entity.stored:
+        annotations[f.name] = f.column_type
+        has_default = not f.required and f.default is not None and f.default is not dataclasses.MISSING
+        namespace[f.name] = Field(default=f.default, **f.db) if has_default else Field(**f.db)
+    return types.new_class(name, (SQLModel,), {}, lambda ns: ns.update(namespace))
+
+
+# The bases carry the columns declared in schema/entities.py; the tables add their keys.
+EnterpriseBase = _base(ENTERPRISE, "EnterpriseBase")
+InspectorBase = _base(INSPECTOR, "InspectorBase")
+PositiveListEntryBase = _base(POSITIVE_LIST, "PositiveListEntryBase")
+ConflictEntryBase = _base(CONFLICT, "ConflictEntryBase")
+HistoryEntryBase = _base(HISTORY, "HistoryEntryBase")
+ResultBase = _base(RESULT, "ResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
+
+
+class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type]
     __tablename__ = "enterprise"
     id: int | None = Field(default=None, primary_key=True)
-    uscc: str = Field(index=True, unique=True, max_length=18)
-    name: str
-    district: str = Field(index=True)
-    category: str = "general"
-    credit: str = "blue"
-    risk: str = "low"
-    status: str = "active"
-    industry: str = ""
-    address: str = ""
-    tags: str = ""
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class Inspector(SQLModel, table=True):
+class Inspector(InspectorBase, table=True):  # type: ignore[misc,valid-type]
     __tablename__ = "inspector"
     id: int | None = Field(default=None, primary_key=True)
-    inspector_id: str = Field(index=True, unique=True)
-    name: str
-    unit: str = ""
-    district: str = ""
-    department: str = "生态环境"
-    cert_valid_until: dt.date
-    active: bool = True
-    specialties: str = ""
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class PositiveListEntry(SQLModel, table=True):
+class PositiveListEntry(PositiveListEntryBase, table=True):  # type: ignore[misc,valid-type]
     __tablename__ = "positive_list"
     __table_args__ = (UniqueConstraint("uscc", "start", name="uq_positive_list"),)
     id: int | None = Field(default=None, primary_key=True)
-    uscc: str = Field(index=True)
-    start: dt.date
-    end: dt.date
 
 
-class ConflictEntry(SQLModel, table=True):
+class ConflictEntry(ConflictEntryBase, table=True):  # type: ignore[misc,valid-type]
     __tablename__ = "conflict"
     __table_args__ = (UniqueConstraint("inspector_id", "uscc", name="uq_conflict"),)
     id: int | None = Field(default=None, primary_key=True)
-    inspector_id: str = Field(index=True)
-    uscc: str = Field(index=True)
-    reason: str = ""
 
 
-class HistoryEntry(SQLModel, table=True):
+class HistoryEntry(HistoryEntryBase, table=True):  # type: ignore[misc,valid-type]
     """A past inspection. Imported rows have ``draw_id`` None; results of a draw set it."""
 
     __tablename__ = "history"
@@ -68,10 +82,6 @@ class HistoryEntry(SQLModel, table=True):
         UniqueConstraint("uscc", "date", "kind", "inspector_ids", name="uq_history"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    uscc: str = Field(index=True)
-    date: dt.date
-    kind: str
-    inspector_ids: str = ""
     draw_id: int | None = Field(default=None, index=True)
 
 
@@ -135,14 +145,11 @@ class DrawFirm(SQLModel, table=True):
     inspector_names: str = ""
 
 
-class Result(SQLModel, table=True):
+class Result(ResultBase, table=True):  # type: ignore[misc,valid-type]
+    """A recorded result of a drawn firm; ``deviates``: the team differs from the one drawn."""
+
     __tablename__ = "result"
-    draw_id: int = Field(primary_key=True, foreign_key="draw.id")
-    uscc: str = Field(primary_key=True)
-    date: dt.date
-    result: str
-    measures: str = ""
-    inspector_ids: str = ""
+    # draw_id (first of the primary key) comes from ResultBase
     deviates: bool = False
 
 

@@ -8,6 +8,9 @@ built as if the draw it supersedes had never been made (SPEC §2).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -21,6 +24,7 @@ from inspect_sched.core.inputs import (
     PositiveEntry,
     split_list,
 )
+from inspect_sched.schema.entities import CONFLICT, ENTERPRISE, HISTORY, INSPECTOR, POSITIVE_LIST, Entity
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.store.models import (
     ConflictEntry,
@@ -34,43 +38,54 @@ from inspect_sched.store.models import (
 )
 
 
+def _rows(session: Session, model: Any, entity: Entity, *more: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    """``(record fields, row)`` per stored row: the entity's frozen, stored columns selected by
+    name (never by position), plus the columns ``more`` for the caller."""
+    wanted = [f for f in entity.frozen if f.stored]
+    c = model.__table__.c
+    names = [f.name for f in wanted]
+    # Converters chosen once per column and rows fetched at once: 100k firms are read per plan.
+    convert = [(n, _converter(f.kind)) for n, f in enumerate(wanted)]
+    convert = [(n, fn) for n, fn in convert if fn is not None]
+    width = len(wanted)
+    for row in session.execute(select(*(c[f.name] for f in wanted), *(c[m] for m in more))).all():
+        values = list(row[:width])
+        for n, fn in convert:
+            values[n] = fn(values[n])
+        yield dict(zip(names, values, strict=True)), row
+
+
+def _list_column(value: Any) -> tuple[str, ...]:
+    return split_list(value or "")
+
+
+def _text_column(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _converter(kind: str):  # noqa: ANN202 - a column converter, or None for "as stored"
+    """How a stored column becomes what the frozen record holds (None: the value as stored)."""
+    if kind == "list":
+        return _list_column
+    if kind == "bool":
+        return bool
+    if kind in ("date", "enum", "uscc", "key"):
+        return None
+    return _text_column
+
+
 def snapshot(session: Session, period: str, task: str, filters: dict[str, tuple[str, ...]]) -> Inputs:
-    e = Enterprise.__table__.c
-    # Plain tuples fetched at once (not Row objects one fetchone at a time): 100k firms.
-    firms = [
-        Firm(uscc, name, district, category, credit, risk, status, industry or "", address or "",
-             split_list(tags or ""))
-        for uscc, name, district, category, credit, risk, status, industry, address, tags in session.execute(
-            select(e.uscc, e.name, e.district, e.category, e.credit, e.risk, e.status, e.industry, e.address,
-                   e.tags)
-        ).tuples().all()
-    ]
+    firms = [Firm(**rec) for rec, _ in _rows(session, Enterprise, ENTERPRISE)]
     firms = [f for f in firms if passes_filters(f, filters)]
     in_frame = {f.uscc for f in firms}
-    i = Inspector.__table__.c
-    inspectors = [
-        InspectorRec(r.inspector_id, r.name, r.unit or "", r.district or "", r.department,
-                     r.cert_valid_until, bool(r.active), split_list(r.specialties or ""))
-        for r in session.execute(select(i.inspector_id, i.name, i.unit, i.district, i.department,
-                                        i.cert_valid_until, i.active, i.specialties))
-    ]
-    p = PositiveListEntry.__table__.c
-    positive = [
-        PositiveEntry(r.uscc, r.start, r.end)
-        for r in session.execute(select(p.uscc, p.start, p.end)) if r.uscc in in_frame
-    ]
-    c = ConflictEntry.__table__.c
-    conflicts = [
-        Conflict(r.inspector_id, r.uscc, r.reason or "")
-        for r in session.execute(select(c.inspector_id, c.uscc, c.reason)) if r.uscc in in_frame
-    ]
-    h = HistoryEntry.__table__.c
+    inspectors = [InspectorRec(**rec) for rec, _ in _rows(session, Inspector, INSPECTOR)]
+    positive = [PositiveEntry(**rec) for rec, _ in _rows(session, PositiveListEntry, POSITIVE_LIST)
+                if rec["uscc"] in in_frame]
+    conflicts = [Conflict(**rec) for rec, _ in _rows(session, ConflictEntry, CONFLICT) if rec["uscc"] in in_frame]
     history = [
-        Inspection(uscc, date, kind, split_list(ids or ""), "import" if draw_id is None else f"result:{draw_id}")
-        for uscc, date, kind, ids, draw_id in session.execute(
-            select(h.uscc, h.date, h.kind, h.inspector_ids, h.draw_id)
-        ).tuples().all()
-        if uscc in in_frame
+        Inspection(**rec, source="import" if row.draw_id is None else f"result:{row.draw_id}")
+        for rec, row in _rows(session, HistoryEntry, HISTORY, "draw_id")
+        if rec["uscc"] in in_frame
     ]
     history += _implied_by_draws(session, period, task, in_frame)
     return Inputs(firms, inspectors, positive, conflicts, history).sorted()
@@ -92,5 +107,6 @@ def _implied_by_draws(session: Session, period: str, task: str, in_frame: set[st
             select(DrawFirm.uscc, DrawFirm.inspector_ids).where(DrawFirm.draw_id == draw_id)
         ):
             if f.uscc in in_frame and (draw_id, f.uscc) not in with_results:
-                out.append(Inspection(f.uscc, first, "random", split_list(f.inspector_ids), f"draw:{draw_id}"))
+                out.append(Inspection(uscc=f.uscc, date=first, kind="random",
+                                      inspector_ids=split_list(f.inspector_ids), source=f"draw:{draw_id}"))
     return out

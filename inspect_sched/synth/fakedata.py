@@ -26,6 +26,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
@@ -33,7 +34,9 @@ from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema import uscc as uscc_mod
-from inspect_sched.schema.vocab import COLUMNS
+from inspect_sched.schema.entities import CONFLICT, ENTERPRISE, HISTORY, INSPECTOR, POSITIVE_LIST, Entity
+from inspect_sched.schema.entities import Field as EntityField
+from inspect_sched.schema.vocab import DEFAULT_DEPARTMENT
 
 # --------------------------------------------------------------------------- geography
 
@@ -226,30 +229,14 @@ class GeneratedSummary:
     gbk_written: bool = False
 
 
-@dataclass
-class _Firm:
-    uscc: str
-    name: str
-    district: str
-    category: str
-    credit: str
-    risk: str
-    status: str
-    industry: str
-    address: str
-    tags: tuple[str, ...]
-
-
-@dataclass
-class _Inspector:
-    inspector_id: str
-    name: str
-    unit: str
-    district: str
-    department: str
-    cert_valid_until: dt.date
-    active: bool
-    specialties: tuple[str, ...]
+# A firm and a person as the generator builds them: the registry's frozen fields, mutable,
+# holding the Chinese words a platform exports (重点排污单位, 是 ...).
+if TYPE_CHECKING:
+    _Firm = Any
+    _Inspector = Any
+else:
+    _Firm = ENTERPRISE.record_class("_Firm", frozen=False, module=__name__)
+    _Inspector = INSPECTOR.record_class("_Inspector", frozen=False, module=__name__)
 
 
 class _Mix:
@@ -350,7 +337,8 @@ def _firms(n: int, rng: random.Random, fake: Faker) -> list[_Firm]:
         else:
             place = fake.street_name()
         address = f"湖南省株洲市{district}{place}{rng.randint(1, 999)}号"
-        firms.append(_Firm(code, name, district, category, credit, risk, status, industry, address, tags))
+        firms.append(_Firm(uscc=code, name=name, district=district, category=category, credit=credit, risk=risk,
+                           status=status, industry=industry, address=address, tags=tags))
     return firms
 
 
@@ -387,8 +375,9 @@ def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
         specs = ["执法"] if rng.random() < 0.85 else []
         specs += [s for s, p in _SPECIALTIES if rng.random() < p]
         people.append(_Inspector(
-            new_id(home[unit], unit == DETACHMENT), fake.name(), unit, home[unit], "生态环境",
-            _valid_until(rng), True, tuple(specs),
+            inspector_id=new_id(home[unit], unit == DETACHMENT), name=fake.name(), unit=unit,
+            district=home[unit], department=DEFAULT_DEPARTMENT, cert_valid_until=_valid_until(rng),
+            active=True, specialties=tuple(specs),
         ))
     # Joint-task staff: one of each department first, then by share.
     depts = list(_OTHER_DEPTS)
@@ -396,8 +385,8 @@ def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
         dept = depts[k] if k < len(depts) else rng.choices(depts, weights=[d[3] for d in depts])[0]
         name, unit, district, _, specs = dept
         people.append(_Inspector(
-            new_id(district, True), fake.name(), unit, district, name, _valid_until(rng), True,
-            tuple(specs.split(";")),
+            inspector_id=new_id(district, True), name=fake.name(), unit=unit, district=district, department=name,
+            cert_valid_until=_valid_until(rng), active=True, specialties=tuple(specs.split(";")),
         ))
     # Exact shares, so that even a small pool has radiation staff and expired certificates.
     env_idx = list(range(n_env))
@@ -482,7 +471,7 @@ def _history(
     positive: list[tuple[str, dt.date, dt.date]],
     rng: random.Random,
 ) -> list[tuple[str, dt.date, str, str]]:
-    env = [p for p in people if p.department == "生态环境" and p.active]
+    env = [p for p in people if p.department == DEFAULT_DEPARTMENT and p.active]
     listed = {u: (s, e) for u, s, e in positive}
     last_random: dict[str, dt.date] = {}
     per_year: dict[tuple[str, int], int] = {}
@@ -540,8 +529,32 @@ def _history(
 # ------------------------------------------------------------------------------ output
 
 
-def _header(table: str) -> list[str]:
-    return [aliases[0] for aliases in COLUMNS[table].values()]
+def _fixture_fields(entity: Entity) -> list[EntityField]:
+    """The columns a platform export has: the frozen fields a user imports."""
+    return [f for f in entity.frozen if f.imported]
+
+
+def _header(entity: Entity) -> list[str]:
+    return [f.headers[0] for f in _fixture_fields(entity)]
+
+
+def _fixture_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, tuple):
+        return ";".join(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows(entity: Entity, records: Sequence[Any]) -> list[list[str]]:
+    """Records (objects with the fields) or tuples in field order, as cells of an export."""
+    names = [f.name for f in _fixture_fields(entity)]
+    return [
+        [_fixture_cell(v) for v in (r if isinstance(r, tuple) else (getattr(r, n) for n in names))]
+        for r in records
+    ]
 
 
 def _csv_text(header: list[str], rows: list[list[str]]) -> str:
@@ -574,21 +587,14 @@ def build(enterprises: int, inspectors: int, seed: str) -> tuple[dict[str, bytes
     conflicts = _conflicts(firms, people, rng)
     history = _history(firms, people, positive, rng)
 
-    firm_rows = [
-        [f.uscc, f.name, f.district, f.category, f.credit, f.risk, f.status, f.industry, f.address, ";".join(f.tags)]
-        for f in firms
-    ]
-    person_rows = [
-        [p.inspector_id, p.name, p.unit, p.district, p.department, p.cert_valid_until.isoformat(),
-         "是" if p.active else "否", ";".join(p.specialties)]
-        for p in people
-    ]
+    firm_rows = _rows(ENTERPRISE, firms)
+    person_rows = _rows(INSPECTOR, people)
     tables = {
-        "enterprises.csv": (_header("enterprises"), firm_rows),
-        "inspectors.csv": (_header("inspectors"), person_rows),
-        "positive_list.csv": (_header("positive_list"), [[u, s.isoformat(), e.isoformat()] for u, s, e in positive]),
-        "conflicts.csv": (_header("conflicts"), [list(c) for c in conflicts]),
-        "history.csv": (_header("history"), [[u, d.isoformat(), k, ids] for u, d, k, ids in history]),
+        "enterprises.csv": (_header(ENTERPRISE), firm_rows),
+        "inspectors.csv": (_header(INSPECTOR), person_rows),
+        "positive_list.csv": (_header(POSITIVE_LIST), _rows(POSITIVE_LIST, positive)),
+        "conflicts.csv": (_header(CONFLICT), _rows(CONFLICT, conflicts)),
+        "history.csv": (_header(HISTORY), _rows(HISTORY, history)),
     }
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}

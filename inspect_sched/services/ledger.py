@@ -1,0 +1,25 @@
+"""``ledger verify`` with every entry kind's check, assembled here where the kinds are written.
+
+The audit layer checks the chain and the draws; each service that writes another kind of
+entry contributes its check to ``LEDGER_CHECKS`` below, explicitly. A new kind (amend,
+publish ...) adds its line here; ``audit.ledger.verify`` reports any kind without one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from inspect_sched.audit import ledger
+from inspect_sched.services import results
+
+LEDGER_CHECKS = ledger.LedgerChecks(
+    entries={"results": results.check_results_entry},
+    final=(results.check_unrecorded,),
+)
+
+
+def verify_ledger(engine: Engine) -> tuple[list[str], int]:
+    """Every problem of the ledger (empty: intact) and its number of entries."""
+    with Session(engine) as session:
+        return ledger.verify(session, LEDGER_CHECKS), len(ledger.entries(session))
