@@ -69,3 +69,7 @@ class VerificationError(InspectSchedError):
 
 class NotFoundError(InspectSchedError):
     """A draw, plan or file that does not exist."""
+
+
+class AmendmentRefused(InspectSchedError):
+    """An amendment (SPEC §7) that cannot be made; nothing was recorded."""

@@ -12,7 +12,7 @@ VECTORS = REPO / "tests" / "vectors"
 SHARED_VECTORS = REPO.parent / "shared" / "vectors"
 
 
-@pytest.mark.parametrize("name", ["draw-v1.json", "assign-v1.json"])
+@pytest.mark.parametrize("name", ["draw-v1.json", "assign-v1.json", "amend-v1.json"])
 def test_golden_copies_match_shared_vectors(name: str) -> None:
     if not SHARED_VECTORS.is_dir():
         if os.environ.get("CI") == "true":

@@ -26,6 +26,19 @@ def ledger_rows(engine: Engine) -> list[str]:
                     f"#{e.sequence} {b['created_at']} draw {e.draw_id} {b['period']} {b['task']} "
                     f"seed={b['seed']}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…"
                 )
+            elif e.kind == "amend":
+                what = _amend_text(b.get("action", ""), b.get("rows", []))
+                out.append(f"#{e.sequence} {b.get('created_at', '')} amend draw {e.draw_id} "
+                           f"#{b.get('amendment')} {what} reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
             else:
                 out.append(f"#{e.sequence} {b.get('created_at', '')} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…")
         return out
+
+
+def _amend_text(action: str, rows: list[list[str]]) -> str:
+    cells = [(list(r) + ["", "", "", ""])[:4] for r in rows if isinstance(r, list)]
+    if action == "replace-firm":
+        return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
+    who = cells[0][1] if cells else ""
+    return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
+

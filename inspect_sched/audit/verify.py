@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from inspect_sched.audit.amendments import FORMAT_V2
 from inspect_sched.audit.bundle import (
     ASSIGNMENT_COLUMNS,
     FORMAT,
@@ -78,6 +79,33 @@ def verify_bundle(folder: str | Path) -> list[str]:
         manifest: dict[str, Any] = json.loads(files["manifest.json"])
     except ValueError:
         return ["manifest.json: not valid JSON"]
+    if not isinstance(manifest, dict):
+        return ["manifest.json: not a JSON object"]
+    if manifest.get("format") == FORMAT_V2 and "amendments" in manifest:
+        return _verify_amended(files, manifest)
+    return _verify_drawn(files, manifest)
+
+
+def _verify_amended(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
+    """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
+    from inspect_sched.audit.amendments import AMENDMENT_FILES, drawn_manifest, verify_amendments
+
+    try:
+        drawn = drawn_manifest(manifest)
+    except Exception:  # noqa: BLE001
+        return ["manifest.json: malformed amendments block"]
+    drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
+    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    problems = _verify_drawn(drawn_files, drawn)
+    if problems:
+        return problems
+    try:
+        return verify_amendments(files, manifest)
+    except Exception as exc:  # noqa: BLE001 — any malformed input is a finding, never a traceback
+        return [f"cannot re-derive the amendments: {type(exc).__name__}: {exc}"]
+
+
+def _verify_drawn(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str]:
     if manifest.get("format") != FORMAT:
         return [f"manifest.json: format is {manifest.get('format')!r}, this tool verifies {FORMAT!r}"]
     problems: list[str] = []

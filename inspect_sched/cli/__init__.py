@@ -6,6 +6,7 @@ Commands live in small modules by area; each registers itself on ``cli``.
 from __future__ import annotations
 
 from inspect_sched.cli import (  # noqa: F401,E402  (register commands)
+    amend_cmd,
     draws,
     fixtures_cmd,  # noqa: F401
     outputs,

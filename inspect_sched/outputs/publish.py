@@ -42,8 +42,9 @@ from inspect_sched.errors import InspectSchedError, NotFoundError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
+from inspect_sched.services.amend import current_firms
 from inspect_sched.services.results import inspector_names
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Result
+from inspect_sched.store.models import Draw, DrawFile, Result
 
 PUBLIC_COLUMNS = [
     "序号", "抽查任务", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
@@ -92,8 +93,11 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     draw = session.get(Draw, draw_id)
     if draw is None:
         raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
-    firms = list(session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id).order_by(DrawFirm.uscc)))
+    everyone = sorted(current_firms(session, draw_id), key=lambda f: f.uscc)
     results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == draw_id))}
+    # A firm removed after the draw (SPEC §7) is listed only with its own result, if any
+    # (e.g. 已关闭或停产); it is never pending, its replacement is.
+    firms = [f for f in everyone if f.status != "removed" or f.uscc in results]
     pending = [f for f in firms if f.uscc not in results]
     if pending and not allow_partial:
         shown = ", ".join(f.uscc for f in pending[:5]) + (" …" if len(pending) > 5 else "")
@@ -107,10 +111,14 @@ def build_sheet(session: Session, draw_id: int, allow_partial: bool = False) -> 
     items = "、".join(manifest.get("policy", {}).get("items", []))
     done = [f for f in firms if f.uscc in results]
     names = inspector_names(session, draw_id, {i for f in done for i in split_list(results[f.uscc].inspector_ids)})
+    by_uscc = {f.uscc: f for f in everyone}
     rows = []
     for n, f in enumerate(done, start=1):
         r = results[f.uscc]
-        rows.append([str(n), draw.task, items, f.name, f.uscc, r.date.isoformat(),
+        name = f.name
+        if f.replaces:
+            name += f"（补充抽取，替代 {by_uscc[f.replaces].name if f.replaces in by_uscc else f.replaces}）"
+        rows.append([str(n), draw.task, items, name, f.uscc, r.date.isoformat(),
                      _team(r.inspector_ids, names), r.result, r.measures or ""])
     p = parse_period(draw.period)
     facts = [

@@ -32,7 +32,8 @@ from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.schema.periods import parse_period
-from inspect_sched.store.models import Draw, DrawFirm, Enterprise, Inspector, Result
+from inspect_sched.services.amend import current_firms, replacement_count
+from inspect_sched.store.models import Draw, Enterprise, Inspector, Result
 
 STRATA = ("key", "general", "special")
 CREDITS = ("green", "blue", "yellow", "red", "black")
@@ -67,6 +68,7 @@ class ReportData:
     results_by_kind: Counter[str]
     results_by_stratum: dict[str, Counter[str]]
     deviating: int
+    replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
 
 
 def _pct(a: int, b: int) -> str:
@@ -94,13 +96,14 @@ def collect(session: Session, year: int) -> ReportData:
     by_kind: Counter[str] = Counter()
     by_stratum: dict[str, Counter[str]] = defaultdict(Counter)
     deviating = 0
+    replacements = 0
     for d in draws:
         results = {r.uscc: r for r in session.exec(select(Result).where(Result.draw_id == d.id))}
         drawn = done = 0
-        for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == d.id)):
+        for f in current_firms(session, d.id):
             r = results.get(f.uscc)
-            if d.superseded_by is not None and r is None:
-                continue  # superseded and never visited: not an inspection (SPEC §2)
+            if (d.superseded_by is not None or f.status == "removed") and r is None:
+                continue  # superseded or replaced (SPEC §7), and never visited: not an inspection  # superseded and never visited: not an inspection (SPEC §2)
             key = where.get(f.uscc, (f.stratum, "removed"))
             cell = cells[key]
             cell.drawn += 1
@@ -115,6 +118,7 @@ def collect(session: Session, year: int) -> ReportData:
                 by_stratum[key[0]][r.result] += 1
                 deviating += bool(r.deviates)
         per_draw[d.id] = (drawn, done)
+        replacements += replacement_count(session, d.id)
     names = {}
     for i in session.exec(select(Inspector)):
         names[i.inspector_id] = i.name
@@ -122,7 +126,7 @@ def collect(session: Session, year: int) -> ReportData:
             load_drawn.setdefault(i.inspector_id, 0)
             load_done.setdefault(i.inspector_id, 0)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
-                      by_kind, dict(by_stratum), deviating)
+                      by_kind, dict(by_stratum), deviating, replacements)
 
 
 def _ordered_keys(cells: dict[tuple[str, str], Cell]) -> list[tuple[str, str]]:
@@ -165,6 +169,7 @@ def sheets(data: ReportData) -> list[Sheet]:
         ["检查覆盖率 share of active firms inspected", total.share()],
         ["重点排污单位覆盖率 key polluters inspected / active", key.share()],
         ["实际人员与分派不一致 results with deviating teams", data.deviating],
+        ["补充抽取（替代无法检查的企业） replacement firms drawn after the draw", data.replacements],
         ["人均分派检查（最少/中位/最多） assigned per inspector min/median/max",
          "{} / {} / {}".format(*_spread(drawn_load))],
         ["人均完成检查（最少/中位/最多） done per inspector min/median/max",

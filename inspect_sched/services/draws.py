@@ -230,11 +230,15 @@ def make_draw(
 
 
 def export_bundle(engine: Engine, draw_id: int, out: str | Path) -> Path:
-    """Write a recorded draw's bundle again, byte for byte, from the database."""
+    """Write a recorded draw's bundle again from the database: byte for byte as drawn, and
+    with its amendments (format draw-v2) once it has any."""
+    from inspect_sched.services.amend import export_files
+
     with Session(engine) as session:
         if session.get(Draw, draw_id) is None:
             raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
-        files = {f.name: f.content for f in session.exec(select(DrawFile).where(DrawFile.draw_id == draw_id))}
+        # As drawn, plus amendments.csv and assignments-current.csv once it has amendments (SPEC §7).
+        files = export_files(session, draw_id)
     tmp = stage_folder(out, files, private=True)
     publish_folder(tmp, out)
     return Path(out)

@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspect_sched.audit import ledger
-from inspect_sched.services import results
+from inspect_sched.services import amend, results
 
 LEDGER_CHECKS = ledger.LedgerChecks(
-    entries={"results": results.check_results_entry},
-    final=(results.check_unrecorded,),
+    entries={"results": results.check_results_entry, "amend": amend.check_amend_entry},
+    final=(results.check_unrecorded, amend.check_amendments),
 )
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -48,9 +48,10 @@ from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, NotFoundError, RowProblem
 from inspect_sched.schema.periods import parse_period
+from inspect_sched.services.amend import CurrentFirm, current_firms
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, parse_results_file
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.models import Draw, DrawFile, HistoryEntry, Inspector, LedgerEntry, Result
 
 RESULT_CSV_COLUMNS = ["uscc", "date", "result", "measures", "inspector_ids", "deviates"]
 CHINA = dt.timezone(dt.timedelta(hours=8))  # dates on inspection records are local dates
@@ -134,7 +135,7 @@ def _load_draw(session: Session, draw_id: int) -> Draw:
 
 
 def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
-                firms: dict[str, DrawFirm]) -> None:
+                firms: dict[str, CurrentFirm]) -> None:
     """Rows that parse but do not fit this draw; raises ``InputFileError`` naming them all."""
     known = set(bundle_inspector_names(session, draw.id))
     wanted = sorted({i for r in rows for i in r.inspector_ids} - known)
@@ -178,7 +179,9 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
     with session_scope(engine) as session:
         at = ledger.head(session)  # lock first, so the checks and the hash see a stable draw
         draw = _load_draw(session, draw_id)
-        firms = {f.uscc: f for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))}
+        # Drawn firms, replacements (SPEC §7) and removed firms (a closed firm's own result,
+        # e.g. 已关闭或停产, is published too), each with its current team.
+        firms = {f.uscc: f for f in current_firms(session, draw_id)}
         _check_rows(session, str(path), draw, rows, firms)
         period = parse_period(draw.period)
         warnings: list[str] = []
@@ -222,8 +225,10 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         body = {"kind": "results", "sequence": at.sequence, "draw_id": draw_id, "created_at": _now(),
                 "count": len(rows), "results_sha256": digest}
         ledger.append(session, at, body, draw_id)
-        recorded = session.exec(select(func.count()).select_from(Result).where(Result.draw_id == draw_id)).one()
-        return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded, len(firms), digest,
+        live = {u for u, f in firms.items() if f.status != "removed"}
+        recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
+        return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded,
+                              sum(f.status != "removed" for f in firms.values()), digest,
                               deviations, warnings)
 
 

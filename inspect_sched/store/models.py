@@ -163,3 +163,26 @@ class LedgerEntry(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str
     hash: str = Field(unique=True)
+
+
+class Amendment(SQLModel, table=True):
+    """One line of a draw's amendment log (SPEC §7, ``amendments.csv``).
+
+    An amendment is one or more rows sharing ``(draw_id, sequence)`` and one ledger entry
+    (``ledger_sequence``). The current teams are derived from ``draw_firm`` (the teams as
+    drawn, which verify compares with the bundle) plus these rows, never stored twice.
+    """
+
+    __tablename__ = "amendment"
+    __table_args__ = (UniqueConstraint("draw_id", "sequence", "uscc", name="uq_amendment"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="draw.id", index=True)
+    sequence: int  # 1, 2, ... within the draw
+    action: str
+    uscc: str = Field(index=True)
+    inspector_id: str = ""
+    replacement: str = ""
+    team: str = ""
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: str
+    ledger_sequence: int = Field(index=True)

@@ -2,7 +2,8 @@
 
 History is what was imported, plus what earlier draws imply: a recorded draw's firms
 count as ``random`` inspections on its period's first day, unless results were recorded
-(then the results' real dates count, and they are already history rows). A redraw is
+(then the results' real dates count, and they are already history rows). After an
+amendment, the draw's current firms and teams count, not the ones first drawn. A redraw is
 built as if the draw it supersedes had never been made (SPEC §2).
 """
 
@@ -27,6 +28,7 @@ from inspect_sched.core.inputs import (
 from inspect_sched.schema.entities import CONFLICT, ENTERPRISE, HISTORY, INSPECTOR, POSITIVE_LIST, Entity
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.store.models import (
+    Amendment,
     ConflictEntry,
     Draw,
     DrawFirm,
@@ -103,10 +105,25 @@ def _implied_by_draws(session: Session, period: str, task: str, in_frame: set[st
         if (d_period, d_task) == (period, task):
             continue  # this draw will be superseded by the one being made
         first = parse_period(d_period).first_day
-        for f in session.execute(
-            select(DrawFirm.uscc, DrawFirm.inspector_ids).where(DrawFirm.draw_id == draw_id)
-        ):
-            if f.uscc in in_frame and (draw_id, f.uscc) not in with_results:
-                out.append(Inspection(uscc=f.uscc, date=first, kind="random",
-                                      inspector_ids=split_list(f.inspector_ids), source=f"draw:{draw_id}"))
+        for uscc, ids in _current_teams(session, draw_id).items():
+            if uscc in in_frame and (draw_id, uscc) not in with_results:
+                out.append(Inspection(uscc=uscc, date=first, kind="random",
+                                      inspector_ids=split_list(ids), source=f"draw:{draw_id}"))
     return out
+
+
+def _current_teams(session: Session, draw_id: int) -> dict[str, str]:
+    """The draw's firms after its amendments (SPEC §7): a replaced firm was not inspected
+    under it, its replacement is to be, and substitutes change who counts for rotation."""
+    teams = dict(session.execute(
+        select(DrawFirm.uscc, DrawFirm.inspector_ids).where(DrawFirm.draw_id == draw_id)).all())
+    for a in session.execute(
+        select(Amendment.action, Amendment.uscc, Amendment.replacement, Amendment.team)
+        .where(Amendment.draw_id == draw_id).order_by(Amendment.sequence, Amendment.id)
+    ):
+        if a.action == "replace-firm":
+            teams.pop(a.uscc, None)
+            teams[a.replacement] = a.team
+        elif a.uscc in teams:
+            teams[a.uscc] = a.team
+    return teams
