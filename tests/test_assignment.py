@@ -700,3 +700,19 @@ def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
     slow = model._instance("masks", firms, inspectors, dict(want), r)
     for a, b, ca, cb in zip(fast.elig, slow.elig, fast.cost, slow.cost, strict=True):
         assert a.tolist() == b.tolist() and ca.tolist() == cb.tolist()
+
+
+def test_exclusions_can_be_extended_like_a_dict():
+    """Amendments add bars with ``update``: afterwards lookups, order and the solver's masks follow."""
+    rnd = random.Random("ex-update")
+    firms, inspectors, conflicts, r = random_instance(rnd, special=False)
+    ex = pair_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
+    want = reference_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
+    extra = {(firms[0].uscc, inspectors[0].inspector_id): "unavailable", ("NEW", "ZZ-NEW"): "conflict"}
+    ex.update(extra)
+    want.update(extra)
+    assert list(ex.items()) == list(want.items())
+    assert ex[(firms[0].uscc, inspectors[0].inspector_id)] == "unavailable"
+    fast = model._instance("upd", firms, inspectors, ex, r)
+    slow = model._instance("upd", firms, inspectors, dict(want), r)
+    assert [a.tolist() for a in fast.elig] == [b.tolist() for b in slow.elig]

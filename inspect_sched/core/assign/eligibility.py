@@ -6,14 +6,14 @@ Standard library only: the auditor's kit runs it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from datetime import date
 
 from inspect_sched.core.assign.rules import Rules
 from inspect_sched.core.inputs import Conflict, Firm, Inspection, InspectorRec
 
 
-class PairExclusions(Mapping):
+class PairExclusions(MutableMapping):
     """``(uscc, inspector_id) -> first blocking reason`` without a dict entry per pair.
 
     At province scale a dict of every blocked pair has ~2M entries (every inactive
@@ -22,7 +22,8 @@ class PairExclusions(Mapping):
     per district, and a few explicit pairs (conflict, rotation). Lookups answer from those;
     iteration, ``len`` and equality give exactly the dict ``pair_exclusions`` always gave
     (same keys, values and order), built only when asked. ``model._instance`` reads the
-    factors directly to make numpy masks.
+    factors directly to make numpy masks. Callers may add bars as to a dict (amendments do):
+    the first change turns it into that dict for good.
     """
 
     def __init__(
@@ -39,8 +40,19 @@ class PairExclusions(Mapping):
             self.firm_districts[f.uscc].add(f.district)
         self.district_of = {i.inspector_id: i.district for i in inspectors}
         self._dict: dict[tuple[str, str], str] | None = None
+        self.mutated = False  # True once changed: then the dict alone is the truth
+
+    def __setitem__(self, key: tuple[str, str], reason: str) -> None:
+        self.as_dict()[key] = reason
+        self.mutated = True
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        del self.as_dict()[key]
+        self.mutated = True
 
     def get(self, key, default=None):  # noqa: ANN001, ANN201 - Mapping's signature
+        if self.mutated:
+            return self.as_dict().get(key, default)
         uscc, iid = key
         if uscc not in self.firm_districts or iid not in self.district_of:
             return default

@@ -152,7 +152,7 @@ def _instance(seed, firms, inspectors, exclusions, rules) -> _Instance:
         raise ValueError("duplicate inspector in the assignment input")
     depts = tuple(sorted(set(rules.departments)))
     index = {i.inspector_id: n for n, i in enumerate(inspectors)}
-    if isinstance(exclusions, PairExclusions):
+    if isinstance(exclusions, PairExclusions) and not exclusions.mutated:
         blocked_mask = _blocked_masks(firms, inspectors, index, exclusions)
     else:
         blocked: dict[str, list[int]] = defaultdict(list)
