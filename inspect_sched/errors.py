@@ -10,7 +10,17 @@ from dataclasses import dataclass
 
 
 class InspectSchedError(Exception):
-    """A failure the user can fix; the message says what to do."""
+    """A failure the user can fix; the message says what to do.
+
+    The library never names command-line flags. Where the fix is a command or a flag, the
+    error carries a ``hint`` key (and ``hint_args``); the CLI words that hint in its own
+    terms (``cli/hints.py``), other callers read the plain message.
+    """
+
+    def __init__(self, message: str = "", *, hint: str | None = None, **hint_args: object):
+        self.hint = hint
+        self.hint_args = hint_args
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

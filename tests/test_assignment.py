@@ -562,15 +562,16 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
     r = rules(max_per_inspector=3)
     ex = pair_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
     inst = model._instance("paths", firms, inspectors, ex, r)
-    flow = solvers._assign_flow(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
-    sat = solvers._assign_cpsat(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
-    for fs, ins, x, _obj in (flow, sat):
-        assert len(fs) == len(ins) == len(x)
-    pairs = [
-        sorted(zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True)) for fs, ins, x, _ in (flow, sat)
-    ]
-    assert pairs[0] == pairs[1] and flow[3] == sat[3]
-    assert assign("paths", firms, inspectors, ex, r).objective == flow[3]
+    assert solvers.choose(inst).name == "flow"
+    flow = assign("paths", firms, inspectors, ex, r, solver="flow", _per_firm=3, _per_group=1)
+    sat = assign("paths", firms, inspectors, ex, r, solver="cpsat", _per_firm=3, _per_group=1)
+    assert "SimpleMinCostFlow" in flow.solver and "CP-SAT" in sat.solver
+    assert flow.teams == sat.teams and flow.objective == sat.objective
+    assert assign("paths", firms, inspectors, ex, r) == flow
+    with pytest.raises(ValueError, match="typed_flow"):
+        assign("paths", firms, inspectors, ex, r, solver="typed_flow")
+    with pytest.raises(ValueError, match="unknown solver"):
+        assign("paths", firms, inspectors, ex, r, solver="simplex")
 
 
 @pytest.mark.parametrize("needs", ["specialty", "departments"])
@@ -590,15 +591,12 @@ def test_typed_flow_and_cpsat_agree(needs):
               specialty_required={"辐射": "辐射"} if needs == "specialty" else {})
     ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
     inst = model._instance("typed", firms, inspectors, ex, r)
-    assert not inst.plain and solvers._disjoint_needs(inst)
-    flow = solvers._assign_flow(inst, solvers._initial_candidates(inst, 3, 1), 3, 1, solvers._solve_typed_flow)
-    sat = solvers._assign_cpsat(inst, solvers._initial_candidates(inst, 3, 1), 3, 1)
-    pairs = [
-        sorted(zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True)) for fs, ins, x, _ in (flow, sat)
-    ]
-    assert pairs[0] == pairs[1] and flow[3] == sat[3]
+    assert not inst.plain and solvers.choose(inst).name == "typed_flow"
+    flow = assign("typed", firms, inspectors, ex, r, solver="typed_flow", _per_firm=3, _per_group=1)
+    sat = assign("typed", firms, inspectors, ex, r, solver="cpsat", _per_firm=3, _per_group=1)
+    assert flow.teams == sat.teams and flow.objective == sat.objective
     a = assign("typed", firms, inspectors, ex, r)
-    assert "typed slots" in a.solver and a.objective == flow[3]
+    assert "typed slots" in a.solver and a.teams == flow.teams and a.objective == flow.objective
     assert check_assignment("typed", firms, inspectors, ex, r, a) == []
 
 

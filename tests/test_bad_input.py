@@ -445,9 +445,7 @@ CASES: dict[str, Case] = {
             "--allow-partial",
         ],
         ("pdf", "xlsx"),
-    ),
-    "publish_before_all_results": Case(
-        lambda tmp, b: ["publish", "--draw", str(b.draw_id), "--out", str(tmp / "out")], ("--allow-partial",)
+        code=2,
     ),
     "import_missing_file": Case(const("import", "enterprises", "{tmp}/nope.csv"), ("nope.csv",), code=2),
     "import_unknown_kind": Case(const("import", "firms", "{tmp}/nope.csv"), ("firms",), code=2),

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from inspect_sched.core.frame import DrawSpec, classify, parse_departments, parse_filters
+from inspect_sched.cli.parsing import parse_departments, parse_filters
+from inspect_sched.core.frame import DrawSpec, classify, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Firm, Inputs, Inspection, PositiveEntry
 from inspect_sched.errors import DrawError
 from inspect_sched.schema.periods import parse_period
@@ -121,5 +122,42 @@ def test_bad_filters_are_clear_errors(bad: str) -> None:
 
 
 def test_departments_are_sorted_and_default_to_ecology() -> None:
-    assert parse_departments(None) == ("生态环境",)
-    assert parse_departments("市场监管, 生态环境") == ("市场监管", "生态环境")
+    assert normalize_departments(parse_departments(None)) == ("生态环境",)
+    assert normalize_departments(parse_departments("市场监管, 生态环境")) == ("市场监管", "生态环境")
+    assert normalize_departments(["生态环境", " 市场监管", "生态环境"]) == ("市场监管", "生态环境")
+
+
+def test_library_filters_are_typed_and_name_no_flag() -> None:
+    assert normalize_filters({"category": ["重点", "key"], "district": ("荷塘区",)}) == {
+        "category": ("key",), "district": ("荷塘区",)}
+    assert parse_filters(["category=重点", "district=荷塘区"]) == normalize_filters(
+        {"category": ["key"], "district": ["荷塘区"]})
+    for bad in ({"colour": ["red"]}, {"credit": ["purple"]}):
+        with pytest.raises(DrawError) as info:
+            normalize_filters(bad)
+        assert "--" not in str(info.value)
+
+
+def test_cap_counts_decides_which_kinds_count_against_the_annual_cap() -> None:
+    """Default ["random"]: a special check does not count (draw-v1); ["random", "special"] counts it;
+    complaint checks never count."""
+    import datetime as dt
+
+    from inspect_sched.core.frame import DrawSpec, classify
+    from inspect_sched.core.inputs import Firm, Inputs, Inspection
+    from inspect_sched.schema.periods import parse_period
+    from inspect_sched.schema.policy import load_policy, parse_policy
+
+    firm = Firm(uscc="914302000000000005", name="甲", district="天元区", category="general", credit="green",
+                risk="low", status="active", industry="", address="", tags=())
+    history = (Inspection(firm.uscc, dt.date(2026, 3, 1), "special", (), "import"),
+               Inspection(firm.uscc, dt.date(2026, 4, 1), "complaint", (), "import"))
+    inputs = Inputs(firms=(firm,), inspectors=(), positive_list=(), conflicts=(), history=history)
+
+    def reason(policy) -> str:  # type: ignore[no-untyped-def]
+        spec = DrawSpec(parse_period("2026-12"), "t", policy, {}, ("生态环境",))
+        return classify(inputs, spec)[0].excluded_reason
+
+    assert reason(load_policy()) == ""  # green cap 1: the special check does not count by default
+    both = parse_policy({"cap_counts": ["random", "special"]})
+    assert reason(both) == "annual_cap"

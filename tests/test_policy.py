@@ -70,3 +70,43 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
                                              (Fraction(1, 8), "0.125")])
 def test_decimal_string(value: Fraction, text: str) -> None:
     assert decimal_string(value) == text
+
+
+def test_later_keys_stay_out_of_the_resolved_policy_at_their_defaults(tmp_path: Path) -> None:
+    """The plan commitment hashes the resolved policy: old policies must keep their bytes."""
+    from inspect_sched.schema.policy import _TOP_KEYS
+
+    base = load_policy().as_dict()
+    assert not {"authority", "cap_counts", "minimum", "staff_ratio"} & set(base)
+    same = load_policy(write(tmp_path, 'cap_counts = ["random"]\n' + DEFAULT_POLICY_TOML))
+    assert same.as_dict() == base
+    assert {"authority", "cap_counts", "minimum", "staff_ratio"} <= _TOP_KEYS
+
+
+def test_later_keys_parse_exactly_and_round_trip(tmp_path: Path) -> None:
+    p = load_policy(write(tmp_path, 'cap_counts = ["special", "random"]\n[authority]\n"生态环境" = "株洲市生态环境局"\n'
+                                    '"市场监管" = "株洲市市场监督管理局"\n[minimum]\nkey = "0.25"\nspecial = "1"\n'
+                                    '[staff_ratio]\ngeneral = "2.5"\n'))
+    assert p.cap_counts == ("random", "special")
+    assert p.minimum == {"key": Fraction(1, 4), "special": Fraction(1)}
+    assert p.staff_ratio == {"general": Fraction(5, 2)}
+    assert p.authority_for(("市场监管", "生态环境")) == ["株洲市市场监督管理局", "株洲市生态环境局"]
+    d = p.as_dict()
+    assert d["cap_counts"] == ["random", "special"] and d["minimum"] == {"key": "0.25", "special": "1"}
+    assert policy_from_dict(d) == p
+    assert load_policy(write(tmp_path, 'authority = "株洲市生态环境局"\n')).authority_for(["生态环境"]) == [
+        "株洲市生态环境局"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('cap_counts = ["random", "complaint"]', "never count"),
+    ('cap_counts = ["routine"]', "routine"),
+    ("cap_counts = []", "non-empty list"),
+    ('[minimum]\nkey = "1.5"', "between 0"),
+    ('[minimum]\nvip = "0.5"', "unknown key"),
+    ('[staff_ratio]\ngeneral = "0"', "positive"),
+    ("authority = 3", "authority"),
+])
+def test_bad_later_keys_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        load_policy(write(tmp_path, text + "\n"))

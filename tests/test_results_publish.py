@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import stat
 import zipfile
@@ -57,14 +58,14 @@ def _counts(url: str) -> tuple[int, int, int]:
                 s.exec(select(func.count()).select_from(LedgerEntry)).one())
 
 
-def _public_csv(path: Path) -> tuple[list[str], list[str], list[dict[str, str]]]:
+def _public_csv(path: Path) -> tuple[dict[str, object], list[str], list[dict[str, str]]]:
+    """(the JSON sidecar's header facts, the CSV header, the CSV rows)."""
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
     lines = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
-    at = next(i for i, line in enumerate(lines) if line and line[0] == "序号")
-    facts = [line[0] for line in lines[:at] if line]
-    header = lines[at]
-    return facts, header, [dict(zip(header, r, strict=True)) for r in lines[at + 1:]]
+    header = lines[0]  # for machines: one header row, then the rows
+    facts = json.loads(path.with_suffix(".json").read_text("utf-8"))
+    return facts, header, [dict(zip(header, r, strict=True)) for r in lines[1:]]
 
 
 def _xlsx_text(path: Path) -> str:
@@ -135,7 +136,8 @@ def test_cycle_import_publish_verify(drawn: tuple[str, int], tmp_path: Path) -> 
     pub = tmp_path / "pub"
     out = run(url, "publish", "--draw", str(draw_id), "--out", str(pub))
     names = sorted(p.name for p in pub.iterdir())
-    assert names == [f"public-draw-{draw_id}.{x}" for x in ("csv", "html", "xlsx")]
+    assert names == sorted([f"public-draw-{draw_id}{v}.{x}" for x in ("csv", "html", "json", "xlsx")
+                            for v in ("", "-v1")])
     for p in pub.iterdir():
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o644, "the public sheet is world-readable"
     facts, header, table = _public_csv(pub / f"public-draw-{draw_id}.csv")
@@ -146,9 +148,10 @@ def test_cycle_import_publish_verify(drawn: tuple[str, int], tmp_path: Path) -> 
     assert table[0]["抽查事项"] == "污染物排放情况、污染防治设施运行情况、排污许可证执行情况"
     run(url, "ledger", "verify")
 
-    # Re-publishing the same results gives the same bytes (no timestamps inside).
+    # Re-publishing the same results makes no new version and gives the same bytes.
     again = tmp_path / "pub2"
-    run(url, "publish", "--draw", str(draw_id), "--out", str(again))
+    out = run(url, "publish", "--draw", str(draw_id), "--out", str(again))
+    assert "nothing new since version 1" in out
     for p in pub.iterdir():
         assert (again / p.name).read_bytes() == p.read_bytes(), p.name
 
@@ -218,22 +221,26 @@ def test_results_for_missing_draw(drawn: tuple[str, int], tmp_path: Path) -> Non
 # ---------------------------------------------------------------------------- publish rules
 
 
-def test_publish_refuses_before_results_then_partial(drawn: tuple[str, int], tmp_path: Path) -> None:
+def test_publish_refuses_before_any_result_then_publishes_partial(drawn: tuple[str, int], tmp_path: Path) -> None:
     url, draw_id = drawn
     engine = get_engine(url)
     pub = tmp_path / "pub"
     out = run(url, "publish", "--draw", str(draw_id), "--out", str(pub), code=1)
-    assert "--allow-partial" in out and "results import" in out
+    assert "no results recorded yet" in out and "results import" in out
     assert not pub.exists() or not any(pub.iterdir())
 
     rows = full_results(engine, draw_id)
     done, pending = rows[:3], rows[3:]
     run(url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", str(draw_id))
-    run(url, "publish", "--draw", str(draw_id), "--out", str(pub), code=1)
-    run(url, "publish", "--draw", str(draw_id), "--out", str(pub), "--allow-partial")
+    run(url, "publish", "--draw", str(draw_id), "--out", str(pub))
+    res = CliRunner().invoke(cli, ["--db", url, "publish", "--draw", str(draw_id), "--out", str(pub),
+                                   "--allow-partial"])
+    assert res.exit_code == 0 and "deprecated" in res.output  # accepted, a no-op
     facts, header, table = _public_csv(pub / f"public-draw-{draw_id}.csv")
     assert [r["统一社会信用代码"] for r in table] == sorted(r["uscc"] for r in done)
-    assert any(f"其余 {len(pending)} 家检查完成后另行公示" in f for f in facts)
+    assert facts["pending"] == len(pending) and facts["published"] == len(done)
+    html_text = (pub / f"public-draw-{draw_id}.html").read_text("utf-8")
+    assert f"其余 {len(pending)} 家检查完成后另行公示" in html_text
     # A firm not yet inspected is still secret: it must appear in no public file.
     for p in pub.iterdir():
         text = _xlsx_text(p) if p.suffix == ".xlsx" else p.read_bytes().decode("utf-8-sig")
@@ -254,13 +261,16 @@ def test_public_sheet_columns_facts_and_nothing_internal(drawn: tuple[str, int],
 
     facts, header, table = _public_csv(pub / f"public-draw-{draw_id}.csv")
     assert header == PUBLIC_COLUMNS == [
-        "序号", "抽查任务", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
+        "序号", "抽查任务", "检查实施机关", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
         "检查人员（姓名、执法证号）", "检查结果", "处理措施",
     ]
     assert len(table) == n
-    joined = "\n".join(facts)
+    assert (facts["period"], facts["seed"], facts["manifest_sha256"]) == ("2026-12", SEED, draw.manifest_sha256)
+    assert facts["redraw_of"] is None and facts["version"] == 1 and facts["published_on"] == today_cn()
+    ws_facts = [r[0] for r in load_workbook(pub / f"public-draw-{draw_id}.xlsx").active.iter_rows(values_only=True)]
+    joined = "\n".join(str(f) for f in ws_facts[:10])
     assert "2026年12月" in joined and SEED in joined and draw.manifest_sha256 in joined
-    assert "是否重新抽取：否" in joined
+    assert "是否重新抽取：否" in joined and f"公示日期：{today_cn()}" in joined
 
     ws = load_workbook(pub / f"public-draw-{draw_id}.xlsx").active
     values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
@@ -315,16 +325,18 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
     pub = tmp_path / "pub"
     run(url, "publish", "--draw", "2", "--out", str(pub), "--format", "csv")
     facts, _, _ = _public_csv(pub / "public-draw-2.csv")
-    assert "是否重新抽取：是，取代第 1 号抽取" in facts
-    run(url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv", "--allow-partial")
+    assert facts["redraw_of"] == 1
+    run(url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv,html")
     facts, _, table = _public_csv(pub / "public-draw-1.csv")
-    assert any("已被第 2 号抽取取代" in f for f in facts) and len(table) == 1
+    assert facts["superseded_by"] == 2 and len(table) == 1
+    page = (pub / "public-draw-1.html").read_text("utf-8")
+    assert "是否重新抽取：否" in page and "已被第 2 号抽取取代" in page
     run(url, "ledger", "verify")
 
 
 def test_bad_format_is_refused(drawn: tuple[str, int], tmp_path: Path) -> None:
     url, draw_id = drawn
-    out = run(url, "publish", "--draw", str(draw_id), "--out", str(tmp_path / "p"), "--format", "pdf", code=1)
+    out = run(url, "publish", "--draw", str(draw_id), "--out", str(tmp_path / "p"), "--format", "pdf", code=2)
     assert "unknown format 'pdf'" in out
 
 

@@ -1,8 +1,10 @@
-"""Read-only views of the ledger for the CLI."""
+"""Read-only views of the ledger: one record per entry, for any caller to show."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -11,34 +13,37 @@ from inspect_sched.audit import ledger
 from inspect_sched.store.models import Draw
 
 
-def ledger_rows(engine: Engine) -> list[str]:
-    """One line per entry: sequence, time, kind, period, task, seed, redraw marker, hash."""
+@dataclass(frozen=True)
+class LedgerRow:
+    """An entry as a reader wants it; the draw fields are set for ``kind == "draw"`` only."""
+
+    sequence: int
+    kind: str
+    draw_id: int | None
+    created_at: str
+    hash: str
+    period: str = ""
+    task: str = ""
+    seed: str = ""
+    redraw_of: int | None = None
+    superseded_by: int | None = None
+    manifest_sha256: str | None = None  # None: the draw is missing from the database
+    body: dict[str, Any] = field(default_factory=dict)  # the entry's body, for the other kinds
+
+
+def ledger_rows(engine: Engine) -> list[LedgerRow]:
+    """Every ledger entry in order."""
     with Session(engine) as session:
         out = []
         for e in ledger.entries(session):
             b = json.loads(e.body)
             if e.kind == "draw":
                 d = session.get(Draw, e.draw_id)
-                mark = f" REDRAW of {b['redraw_of']}" if b.get("redraw_of") else ""
-                sup = f" (superseded by {d.superseded_by})" if d is not None and d.superseded_by else ""
-                manifest = d.manifest_sha256[:16] if d is not None else "MISSING"
-                out.append(
-                    f"#{e.sequence} {b['created_at']} draw {e.draw_id} {b['period']} {b['task']} "
-                    f"seed={b['seed']}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…"
-                )
-            elif e.kind == "amend":
-                what = _amend_text(b.get("action", ""), b.get("rows", []))
-                out.append(f"#{e.sequence} {b.get('created_at', '')} amend draw {e.draw_id} "
-                           f"#{b.get('amendment')} {what} reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
+                out.append(LedgerRow(
+                    e.sequence, e.kind, e.draw_id, b["created_at"], e.hash, b["period"], b["task"], b["seed"],
+                    b.get("redraw_of"), d.superseded_by if d is not None else None,
+                    d.manifest_sha256 if d is not None else None,
+                ))
             else:
-                out.append(f"#{e.sequence} {b.get('created_at', '')} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…")
+                out.append(LedgerRow(e.sequence, e.kind, e.draw_id, b.get("created_at", ""), e.hash, body=b))
         return out
-
-
-def _amend_text(action: str, rows: list[list[str]]) -> str:
-    cells = [(list(r) + ["", "", "", ""])[:4] for r in rows if isinstance(r, list)]
-    if action == "replace-firm":
-        return "; ".join(f"replace-firm {u} -> {new} team {team}" for u, _i, new, team in cells)
-    who = cells[0][1] if cells else ""
-    return f"{action} {who}: " + ", ".join(f"{u} -> {new}" for u, _i, new, _t in cells)
-

@@ -23,14 +23,14 @@ from inspect_sched.core.derive import derive
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.errors import InspectSchedError, VerificationError
-from inspect_sched.schema.periods import parse_period
-from inspect_sched.schema.policy import policy_from_dict
 
 
 def read_bundle(folder: str | Path) -> dict[str, bytes]:
     root = Path(folder)
     if not (root / "manifest.json").is_file():
-        raise VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote with --out"])
+        err = VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote its bundle to"])
+        err.hint, err.hint_args = "not_a_bundle", {"root": root}
+        raise err
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*")) if p.is_file()
@@ -116,12 +116,7 @@ def _verify_drawn(files: dict[str, bytes], manifest: dict[str, Any]) -> list[str
     for name, problem in file_problems(manifest.get("files", {}), others):
         problems.append(f"{name}: {said[problem]}")
     try:
-        spec = DrawSpec(
-            period=parse_period(manifest["period"]), task=manifest["task"],
-            policy=policy_from_dict(manifest["policy"]),
-            filters={k: tuple(v) for k, v in manifest["filters"].items()},
-            departments=tuple(manifest["departments"]),
-        )
+        spec = DrawSpec.from_dict(manifest)
         inputs = Inputs.from_csv_files(files)
         seed = manifest["seed"]
     except KeyError as exc:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from inspect_sched import __version__
+from inspect_sched.cli.hints import cli_message
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.store import DEFAULT_URL, ENV_VAR
 
@@ -45,7 +46,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except InspectSchedError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(cli_message(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -46,9 +46,10 @@ def plan_cmd(state: AppState, period: str, policy_path, task, filters, departmen
       inspect-sched plan --period 2026-12
       inspect-sched plan --period 2026-Q4 --filter category=key --task 重点排污单位季度抽查
     """
+    from inspect_sched.cli.parsing import parse_departments, parse_filters
     from inspect_sched.services.draws import build_spec, make_plan
 
-    spec = build_spec(period, policy_path, task, filters, departments)
+    spec = build_spec(period, policy_path, task, parse_filters(filters), parse_departments(departments))
     result = make_plan(state.engine(), spec)
     click.echo(f"plan {result.plan_id}: {spec.task}, period {spec.period.label}")
     _echo_strata(result.strata)
@@ -74,6 +75,7 @@ def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters,
       inspect-sched draw --period 2026-12 --seed 20261201093015482736 --out draws/2026-12
       inspect-sched draw --plan 3 --period 2026-12 --seed 0417263541987263 --out draws/2026-12
     """
+    from inspect_sched.cli.parsing import parse_departments, parse_filters
     from inspect_sched.services.draws import auto_seed, build_spec, make_draw
 
     if plan_id is not None and (policy_path or task or filters or departments):
@@ -85,7 +87,8 @@ def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters,
     if plan_id is not None:
         result = make_draw(engine, seed, out, plan_id=plan_id, period=period)
     else:
-        result = make_draw(engine, seed, out, spec=build_spec(period, policy_path, task, filters, departments))
+        spec = build_spec(period, policy_path, task, parse_filters(filters), parse_departments(departments))
+        result = make_draw(engine, seed, out, spec=spec)
     d = result.derivation
     redraw = f" — REDRAW of draw {result.redraw_of}" if result.redraw_of else ""
     click.echo(f"draw {result.draw_id} (ledger #{result.sequence}){redraw}: {d.spec.task}, {d.spec.period.label}")
@@ -152,8 +155,10 @@ def ledger_list_cmd(state: AppState) -> None:
     if not rows:
         click.echo("the ledger is empty: no draw has been made")
         return
+    from inspect_sched.cli.format import ledger_row
+
     for r in rows:
-        click.echo(r)
+        click.echo(ledger_row(r))
 
 
 @ledger_group.command("verify")
@@ -208,9 +213,12 @@ def demo_cmd(out: str | None, fixtures: str | None) -> None:
     click.echo(f"bundle: {r.draw.out}  — verify: {'verified' if not r.bundle_problems else r.bundle_problems}")
     if r.results is not None:
         click.echo("simulated results (dated today, so outside the period: the demo runs ahead of time):")
-        click.echo("  " + str(r.results).splitlines()[0])
+        from inspect_sched.cli.format import results_summary
+
+        click.echo("  " + results_summary(r.results).splitlines()[0])
     click.echo(f"ledger: {'verified' if not r.ledger_problems else r.ledger_problems}")
     for p in r.public_files:
-        click.echo(f"public sheet (一公开): {p}")
+        if "-v" not in p.stem:  # the latest copies; version 1 has the same bytes
+            click.echo(f"public sheet (一公开): {p}")
     if r.bundle_problems or r.ledger_problems:
         raise click.ClickException("the demo's own checks failed; this is a bug, please report it")

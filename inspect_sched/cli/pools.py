@@ -24,9 +24,10 @@ def init_cmd(state: AppState) -> None:
       inspect-sched init
       inspect-sched --db postgresql+psycopg://me@localhost/inspect init
     """
+    from inspect_sched.cli.format import schema_change
     from inspect_sched.store.db import init_db
 
-    click.echo(init_db(state.engine(create_schema=False)))
+    click.echo(schema_change(init_db(state.engine(create_schema=False))))
 
 
 @contextmanager
@@ -59,12 +60,6 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int | None], None]]:
             bar.stop()
 
 
-def _run(state: AppState, fn: Callable[..., Any], label: str, file: str, **kwargs: Any) -> None:
-    with _progress_bar(label) as progress:
-        summary = fn(state.engine(), file, progress=progress, **kwargs)
-    click.echo(str(summary))
-
-
 _FILE = click.Path(exists=True, dir_okay=False, readable=True)
 
 
@@ -81,13 +76,9 @@ def import_group() -> None:
     """
 
 
-@import_group.command("enterprises")
-@click.argument("file", type=_FILE)
-@click.option("--replace", is_flag=True, help="Make the pool exactly the file: delete firms not in it.")
-@pass_state
-@handle_errors
-def import_enterprises_cmd(state: AppState, file: str, replace: bool) -> None:
-    """Import the enterprise pool (检查对象名录库), keyed by 统一社会信用代码.
+# One command per kind of pool file: (command, importer, what --replace deletes or None, help).
+_IMPORTS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("enterprises", "import_enterprises", "firms", """Import the enterprise pool (检查对象名录库), keyed by 统一社会信用代码.
 
     Firms already stored are updated; with --replace, firms not in FILE are removed.
 
@@ -95,73 +86,57 @@ def import_enterprises_cmd(state: AppState, file: str, replace: bool) -> None:
     Example:
       inspect-sched import enterprises 名录库.xlsx
       inspect-sched import enterprises enterprises.csv --replace
-    """
-    from inspect_sched.store.importers import import_enterprises
-
-    _run(state, import_enterprises, "enterprises", file, replace=replace)
-
-
-@import_group.command("inspectors")
-@click.argument("file", type=_FILE)
-@click.option("--replace", is_flag=True, help="Make the pool exactly the file: delete inspectors not in it.")
-@pass_state
-@handle_errors
-def import_inspectors_cmd(state: AppState, file: str, replace: bool) -> None:
-    """Import the inspector pool (执法检查人员名录库), keyed by 执法证号.
+    """),
+    ("inspectors", "import_inspectors", "inspectors", """Import the inspector pool (执法检查人员名录库), keyed by 执法证号.
 
     \b
     Example:
       inspect-sched import inspectors 执法人员.xlsx
       inspect-sched import inspectors inspectors.csv --replace
-    """
-    from inspect_sched.store.importers import import_inspectors
-
-    _run(state, import_inspectors, "inspectors", file, replace=replace)
-
-
-@import_group.command("positive-list")
-@click.argument("file", type=_FILE)
-@pass_state
-@handle_errors
-def import_positive_list_cmd(state: AppState, file: str) -> None:
-    """Import 监督执法正面清单 entries (uscc, 纳入日期, 有效期至 = start + 3 years if empty).
+    """),
+    ("positive-list", "import_positive_list", None,
+     """Import 监督执法正面清单 entries (uscc, 纳入日期, 有效期至 = start + 3 years if empty).
 
     \b
     Example:
       inspect-sched import positive-list 正面清单.csv
-    """
-    from inspect_sched.store.importers import import_positive_list
-
-    _run(state, import_positive_list, "positive-list", file)
-
-
-@import_group.command("conflicts")
-@click.argument("file", type=_FILE)
-@pass_state
-@handle_errors
-def import_conflicts_cmd(state: AppState, file: str) -> None:
-    """Import declared conflicts of interest (回避): 执法证号, 统一社会信用代码, 回避事由.
+    """),
+    ("conflicts", "import_conflicts", None, """Import declared conflicts of interest (回避): 执法证号, 统一社会信用代码, 回避事由.
 
     \b
     Example:
       inspect-sched import conflicts 回避.csv
-    """
-    from inspect_sched.store.importers import import_conflicts
-
-    _run(state, import_conflicts, "conflicts", file)
-
-
-@import_group.command("history")
-@click.argument("file", type=_FILE)
-@pass_state
-@handle_errors
-def import_history_cmd(state: AppState, file: str) -> None:
-    """Append past inspections (uscc, 检查日期, 检查类型, 检查人员执法证号); exact repeats are ignored.
+    """),
+    ("history", "import_history", None,
+     """Append past inspections (uscc, 检查日期, 检查类型, 检查人员执法证号); exact repeats are ignored.
 
     \b
     Example:
       inspect-sched import history 检查记录.xlsx
-    """
-    from inspect_sched.store.importers import import_history
+    """),
+)
 
-    _run(state, import_history, "history", file)
+
+def _import_command(name: str, importer: str, replaces: str | None, doc: str) -> None:
+    def command(state: AppState, file: str, replace: bool = False) -> None:
+        from inspect_sched.cli.format import import_summary
+        from inspect_sched.store import importers
+
+        kwargs = {"replace": replace} if replaces else {}
+        with _progress_bar(name) as progress:
+            summary = getattr(importers, importer)(state.engine(), file, progress=progress, **kwargs)
+        click.echo(import_summary(summary))
+
+    command.__doc__ = doc
+    command.__name__ = f"import_{name.replace('-', '_')}_cmd"
+    fn: Any = handle_errors(command)
+    fn = pass_state(fn)
+    if replaces:
+        fn = click.option("--replace", is_flag=True,
+                          help=f"Make the pool exactly the file: delete {replaces} not in it.")(fn)
+    fn = click.argument("file", type=_FILE)(fn)
+    import_group.command(name)(fn)
+
+
+for _spec in _IMPORTS:
+    _import_command(*_spec)

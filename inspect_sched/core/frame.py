@@ -6,17 +6,16 @@ so that ``verify`` can rebuild the frame from a bundle alone.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from inspect_sched.core.inputs import Firm, Inputs, Inspection
 from inspect_sched.errors import DrawError
-from inspect_sched.schema.periods import Period
-from inspect_sched.schema.policy import Policy
+from inspect_sched.schema.periods import Period, parse_period, within_days_before
+from inspect_sched.schema.policy import Policy, policy_from_dict
 from inspect_sched.schema.vocab import CATEGORY, CREDIT, DEFAULT_DEPARTMENT, RISK
 
 # Reasons in the order SPEC §4 checks them; the first that matches is recorded.
@@ -43,6 +42,14 @@ class DrawSpec:
     filters: dict[str, tuple[str, ...]]
     departments: tuple[str, ...]
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DrawSpec:
+        """The inverse of ``as_dict`` (a plan's stored columns, a bundle's manifest)."""
+        return cls(
+            period=parse_period(d["period"]), task=d["task"], policy=policy_from_dict(d["policy"]),
+            filters={k: tuple(v) for k, v in d["filters"].items()}, departments=tuple(d["departments"]),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "period": self.period.label,
@@ -53,41 +60,34 @@ class DrawSpec:
         }
 
 
-def parse_filters(items: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """``["district=荷塘区,芦淞区", "tag=涉危废"]`` -> canonical ``{field: sorted values}``."""
+def normalize_filters(filters: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """``{"district": ["荷塘区"], "category": ["重点"]}`` -> canonical ``{field: sorted values}``.
+
+    Enumerated fields accept any spelling of SPEC §2 (重点 -> key); an unknown field or value
+    raises ``DrawError`` naming it and what is accepted. Fields without values are dropped.
+    """
     out: dict[str, set[str]] = {}
-    for item in items:
-        field, sep, values = item.partition("=")
-        field = field.strip().lower()
-        if not sep or not values.strip():
-            raise DrawError(f"--filter {item!r}: write FIELD=VALUE[,VALUE...], e.g. --filter district=荷塘区")
-        if field not in FILTER_FIELDS:
-            raise DrawError(
-                f"--filter {item!r}: unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)}"
-            )
-        vocab = FILTER_FIELDS[field]
-        for raw in values.replace("，", ",").split(","):
+    for field, values in filters.items():
+        key_field = field.strip().lower()
+        if key_field not in FILTER_FIELDS:
+            raise DrawError(f"unknown field {field!r}; use one of {', '.join(FILTER_FIELDS)}")
+        words = FILTER_FIELDS[key_field]
+        for raw in values:
             v = raw.strip()
             if not v:
                 continue
-            if vocab is not None:
+            if words is not None:
                 key = v.lower() if v.isascii() else v
-                if key not in vocab:
-                    raise DrawError(
-                        f"--filter {item!r}: {v!r} is not a {field}; use one of {', '.join(sorted(set(vocab.values())))}"
-                    )
-                v = vocab[key]
-            out.setdefault(field, set()).add(v)
+                if key not in words:
+                    raise DrawError(f"{v!r} is not a {key_field}; use one of {', '.join(sorted(set(words.values())))}")
+                v = words[key]
+            out.setdefault(key_field, set()).add(v)
     return {k: tuple(sorted(v)) for k, v in sorted(out.items())}
 
 
-def parse_departments(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return (DEFAULT_DEPARTMENT,)
-    deps = sorted({d.strip() for d in text.replace("，", ",").split(",") if d.strip()})
-    if not deps:
-        raise DrawError("--departments is empty; give e.g. --departments 生态环境,市场监管")
-    return tuple(deps)
+def normalize_departments(departments: Iterable[str] = ()) -> tuple[str, ...]:
+    """Sorted, distinct, stripped; none at all means the ecology-environment department alone."""
+    return tuple(sorted({d.strip() for d in departments if d.strip()})) or (DEFAULT_DEPARTMENT,)
 
 
 def passes_filters(firm: Firm, filters: dict[str, tuple[str, ...]]) -> bool:
@@ -108,19 +108,19 @@ class FramedFirm:
     excluded_reason: str  # "" when eligible
 
 
-def _within(first_day: dt.date, date: dt.date, days: int) -> bool:
-    """SPEC: "within N days before" means 0 <= (first day - date) <= N days."""
-    return 0 <= (first_day - date).days <= days
-
-
 def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
     """Every firm that passes the filters, with its stratum, weight and exclusion reason."""
     policy, first = spec.policy, spec.period.first_day
     listed = {p.uscc for p in inputs.positive_list if p.start <= first <= p.end}
     random_by_firm: dict[str, list[Inspection]] = defaultdict(list)
+    # annual_cap counts the kinds the policy names (draw-v1: random only); the recency rule
+    # (不重复抽查) is about random checks alone.
+    capped_by_firm: dict[str, int] = defaultdict(int)
     for h in inputs.history:
         if h.kind == "random":
             random_by_firm[h.uscc].append(h)
+        if h.kind in policy.cap_counts and h.date.year == spec.period.year:
+            capped_by_firm[h.uscc] += 1
     framed = []
     weights: dict[tuple[str, str], Fraction] = {}  # one Fraction product per grade pair, not per firm
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
@@ -132,9 +132,9 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             reason = "positive_list"
         elif firm.status != "active":
             reason = "inactive"
-        elif cap is not None and sum(1 for h in past if h.date.year == spec.period.year) >= cap:
+        elif cap is not None and capped_by_firm.get(firm.uscc, 0) >= cap:
             reason = "annual_cap"
-        elif any(_within(first, h.date, policy.exclude_recent_days) for h in past):
+        elif any(within_days_before(first, h.date, policy.exclude_recent_days) for h in past):
             reason = "recently_inspected"
         else:
             reason = ""

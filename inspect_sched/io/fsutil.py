@@ -36,7 +36,8 @@ def check_new_folder(out: str | Path) -> Path:
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InspectSchedError(
-            f"{out}: already exists and is not empty; choose a new --out folder (bundles are never overwritten)"
+            f"{out}: already exists and is not empty; choose a new folder (bundles are never overwritten)",
+            hint="new_out", out=out,
         )
     return out
 

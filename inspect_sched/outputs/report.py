@@ -12,16 +12,37 @@ What counts (the same rules as the draws themselves, SPEC §2):
 * inspector load counts actual inspectors of recorded results ("done") and assigned
   teams ("drawn"), over every active inspector in the pool, so idle inspectors show as 0.
 
-Charts use English labels unless a CJK font is installed, because without one matplotlib
-draws Chinese as empty boxes. They carry no timestamp, so the same data gives the same file.
+Every inspection of the year counts too (sheet 检查次数): imported history and the results
+of draws, by kind (双随机 random, 专项 special, 信访/投诉 complaint) and by source, plus
+drawn firms whose result is still pending, so that a year of imported history is no longer
+invisible.
+
+The compliance sheet (达标情况) checks the policy's required ratios (``[minimum]``, share of
+a stratum per quarter) quarter by quarter, and full-year coverage of key polluters and of
+``full_coverage`` strata:
+
+* the frame of a stratum in a quarter is the pool's active firms of that category (as the
+  pool is now) without a positive-list entry active on the quarter's first day — the firms
+  the random draws may reach;
+* a firm is inspected in the quarter when it has a ``random`` inspection dated in it (imported
+  or a draw's result): the ratios are about 双随机 checks, so special and complaint checks do
+  not count toward them;
+* ✓ when inspected ≥ minimum × frame, compared exactly (integers), ✗ otherwise; a stratum
+  without a minimum shows its ratio and "—".
+
+Charts use Chinese labels when a CJK font is installed (Debian: fonts-noto-cjk) and English
+ones otherwise, with a warning, because without one matplotlib draws Chinese as empty boxes.
+They carry no timestamp, so the same data gives the same file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -31,15 +52,23 @@ from inspect_sched.core.inputs import split_list
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
+from inspect_sched.schema import vocab
 from inspect_sched.schema.periods import parse_period
-from inspect_sched.services.amend import current_firms, replacement_count
-from inspect_sched.store.models import Draw, Enterprise, Inspector, Result
+from inspect_sched.schema.policy import Policy, decimal_string, load_policy
+from inspect_sched.schema.vocab import CATEGORIES, CATEGORY_ZH, CREDITS
+from inspect_sched.store.models import (
+    Draw,
+    Enterprise,
+    HistoryEntry,
+    Inspector,
+    PositiveListEntry,
+    Result,
+)
+from inspect_sched.store.queries import current_firms, replacement_count
 
-STRATA = ("key", "general", "special")
-CREDITS = ("green", "blue", "yellow", "red", "black")
-STRATUM_ZH = {"key": "重点排污单位", "general": "一般排污单位", "special": "特殊监管对象"}
-CREDIT_ZH = {"green": "诚信", "blue": "良好", "yellow": "警示", "red": "不良", "black": "严重失信",
-             "removed": "已移出名录"}
+STRATA = CATEGORIES  # a firm's stratum is its category (SPEC §4)
+STRATUM_ZH = CATEGORY_ZH
+CREDIT_ZH = {**vocab.CREDIT_ZH, "removed": "已移出名录"}
 RESULT_EN = {"未发现问题": "no problem found", "责令改正": "ordered to correct", "立案查处": "case filed",
              "查无下落": "not found", "已关闭或停产": "closed/suspended", "拒绝检查": "refused"}
 
@@ -69,6 +98,78 @@ class ReportData:
     results_by_stratum: dict[str, Counter[str]]
     deviating: int
     replacements: int = 0  # firms drawn as replacements after the draw (SPEC §7)
+    # (kind, source) -> inspections dated in the year; source "import", "draw" or "pending"
+    inspections: Counter[tuple[str, str]] = field(default_factory=Counter)
+    compliance: list[ComplianceLine] = field(default_factory=list)
+
+
+KIND_ZH = {"random": "双随机", "special": "专项", "complaint": "信访/投诉"}
+SOURCE_ZH = {"import": "导入的检查记录", "draw": "抽取结果", "pending": "已抽中、结果待录入"}
+
+
+@dataclass(frozen=True)
+class ComplianceLine:
+    span: str  # "Q1".."Q4" or "year"
+    stratum: str
+    frame: int
+    inspected: int
+    required: Fraction | None  # share of the frame; None = no requirement
+
+    @property
+    def met(self) -> bool | None:
+        if self.required is None:
+            return None
+        # Exact: inspected / frame >= required, without floating point.
+        return self.inspected * self.required.denominator >= self.required.numerator * self.frame
+
+    def row(self) -> list[object]:
+        span = "全年" if self.span == "year" else f"第{self.span[1]}季度"
+        need = "—" if self.required is None else (
+            "全部 100%" if self.required == 1 else f"≥ {_pct_exact(self.required)}")
+        mark = {True: "✓ 达标", False: "✗ 未达标", None: "—"}[self.met]
+        return [span, STRATUM_ZH.get(self.stratum, self.stratum), self.frame, self.inspected,
+                _pct(self.inspected, self.frame), need, mark]
+
+
+def _pct_exact(x: Fraction) -> str:
+    try:
+        return decimal_string(x * 100) + "%"
+    except ValueError:
+        return f"{float(x * 100):.2f}%"
+
+
+def _quarters(year: int) -> list[tuple[str, dt.date, dt.date]]:
+    out = []
+    for q in range(1, 5):
+        p = parse_period(f"{year}-Q{q}")
+        out.append((f"Q{q}", p.first_day, p.last_day))
+    return out
+
+
+def compliance_lines(session: Session, year: int, policy: Policy) -> list[ComplianceLine]:
+    """Per quarter and stratum the achieved share against ``[minimum]``; then full-year coverage."""
+    firms = {e.uscc: e.category for e in session.exec(select(Enterprise).where(Enterprise.status == "active"))}
+    listed = list(session.exec(select(PositiveListEntry)))
+    random_dates: dict[str, list[dt.date]] = defaultdict(list)
+    for h in session.exec(select(HistoryEntry).where(HistoryEntry.kind == "random")):
+        if h.date.year == year:
+            random_dates[h.uscc].append(h.date)
+    strata = [s for s in STRATA if s in policy.strata]
+    lines = []
+    spans = [*_quarters(year), ("year", dt.date(year, 1, 1), dt.date(year, 12, 31))]
+    for span, first, last in spans:
+        on_list = {p.uscc for p in listed if p.start <= first <= p.end}
+        for s in strata:
+            frame = {u for u, c in firms.items() if c == s and u not in on_list}
+            done = {u for u in frame if any(first <= d <= last for d in random_dates.get(u, ()))}
+            if span == "year":
+                if s != "key" and not policy.strata[s].full_coverage:
+                    continue
+                required: Fraction | None = Fraction(1)  # 重点排污单位 all in a year; full-coverage strata all
+            else:
+                required = policy.minimum.get(s)
+            lines.append(ComplianceLine(span, s, len(frame), len(done), required))
+    return lines
 
 
 def _pct(a: int, b: int) -> str:
@@ -81,7 +182,23 @@ def _spread(values: list[int]) -> tuple[int, float, int]:
     return min(values), statistics.median(values), max(values)
 
 
-def collect(session: Session, year: int) -> ReportData:
+def _inspections(session: Session, year: int, draws: list[Draw]) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for h in session.exec(select(HistoryEntry)):
+        if h.date.year == year:
+            counts[(h.kind, "import" if h.draw_id is None else "draw")] += 1
+    for d in draws:
+        if d.superseded_by is not None:
+            continue  # its firms without a result are no inspection (SPEC §2)
+        with_result = set(session.exec(select(Result.uscc).where(Result.draw_id == d.id)))
+        assert d.id is not None
+        # Current firms (SPEC §7): a removed firm is not pending, its replacement is.
+        pending = [f.uscc for f in current_firms(session, d.id) if f.status != "removed" and f.uscc not in with_result]
+        counts[("random", "pending")] += len(pending)
+    return counts
+
+
+def collect(session: Session, year: int, policy: Policy | None = None) -> ReportData:
     draws = [d for d in session.exec(select(Draw).order_by(Draw.id)) if parse_period(d.period).year == year]
     cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
     where: dict[str, tuple[str, str]] = {}
@@ -126,7 +243,8 @@ def collect(session: Session, year: int) -> ReportData:
             load_drawn.setdefault(i.inspector_id, 0)
             load_done.setdefault(i.inspector_id, 0)
     return ReportData(year, draws, dict(cells), per_draw, dict(load_drawn), dict(load_done), names,
-                      by_kind, dict(by_stratum), deviating, replacements)
+                      by_kind, dict(by_stratum), deviating, replacements, _inspections(session, year, draws),
+                      compliance_lines(session, year, policy or load_policy()))
 
 
 def _ordered_keys(cells: dict[tuple[str, str], Cell]) -> list[tuple[str, str]]:
@@ -196,6 +314,16 @@ def sheets(data: ReportData) -> list[Sheet]:
         for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             result_rows.append([f"{STRATUM_ZH.get(s, s)}：{kind}", n, ""])
     caption = [f"{data.year}年度“双随机、一公开”抽查情况统计（内部统计）"]
+    kinds = [kd for kd in KIND_ZH if any(pair[0] == kd for pair in data.inspections)] + sorted(
+        {kd for kd, _ in data.inspections} - set(KIND_ZH))
+    count_rows: list[list[object]] = []
+    for kd in kinds:
+        per = [data.inspections.get((kd, src), 0) for src in SOURCE_ZH]
+        count_rows.append([KIND_ZH.get(kd, kd), *per, sum(per)])
+    count_rows.append(["合计", *[sum(data.inspections.get((kd, src), 0) for kd in kinds) for src in SOURCE_ZH],
+                       sum(data.inspections.values())])
+    compliance_caption = [*caption, "比例要求：抽查方案 [minimum]（每季度）；重点排污单位及全覆盖类别全年全部检查。"
+                          "仅计双随机检查；抽查范围为名录中在产、不在正面清单内的企业（按当前名录）。"]
     return [
         Sheet("概况", ["指标 measure", "数值 value"], summary, caption, (56, 24)),
         Sheet("分类统计", ["监管类别", "信用等级", "名录企业数", "在产企业数", "应检查", "已检查", "被检查企业数",
@@ -204,6 +332,9 @@ def sheets(data: ReportData) -> list[Sheet]:
                         "应检查（计入）", "已检查"], draw_rows, caption),
         Sheet("检查人员", ["执法证号", "姓名", "分派检查数", "完成检查数"], inspector_rows, caption),
         Sheet("检查结果", ["检查结果", "数量", "占已检查"], result_rows, caption),
+        Sheet("检查次数", ["检查类型", *SOURCE_ZH.values(), "合计"], count_rows, caption),
+        Sheet("达标情况", ["期间", "监管类别", "抽查范围（企业数）", "已检查企业数", "实际比例", "要求", "是否达标"],
+              [line.row() for line in data.compliance], compliance_caption, (10, 16, 18, 14, 12, 14, 12)),
     ]
 
 
@@ -218,6 +349,17 @@ def _cjk_font() -> str | None:
     for f in font_manager.fontManager.ttflist:
         if any(w.lower() in f.name.lower() for w in wanted):
             return f.name
+    # matplotlib caches its font list the first time it runs; a CJK font installed later
+    # (apt-get install fonts-noto-cjk) is not in it. Look on disk, and register what is found.
+    files = [p for p in sorted(font_manager.findSystemFonts())
+             if any(w.replace(" ", "").lower() in Path(p).name.replace(" ", "").lower()
+                    for w in ("NotoSansCJK", "NotoSerifCJK", "SourceHan", "wqy", "SimHei", "DroidSansFallback"))]
+    for path in files:
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        return font_manager.FontProperties(fname=path).get_name()
     return None
 
 
@@ -226,22 +368,31 @@ def _labels(zh: bool) -> dict[str, object]:
         return {"strata": STRATUM_ZH, "credit": CREDIT_ZH, "drawn": "应检查", "done": "已检查",
                 "coverage": "{y}年 各类别应检查与已检查", "share": "{y}年 各信用等级在产企业检查覆盖率",
                 "share_y": "覆盖率（%）", "load": "{y}年 执法人员完成检查数分布", "load_x": "每人完成检查数",
-                "load_y": "人数", "results": "{y}年 检查结果", "count": "数量", "result": lambda s: s}
-    return {"strata": {"key": "key", "general": "general", "special": "special"},
+                "load_y": "人数", "results": "{y}年 检查结果", "count": "数量", "result": lambda s: s,
+                "compliance": "{y}年 各季度抽查比例与要求", "quarter": "第{q}季度", "minimum": "{s}要求"}
+    return {"strata": {s: s for s in STRATA},
             "credit": {c: c for c in [*CREDITS, "removed"]}, "drawn": "drawn", "done": "done",
             "coverage": "{y}: inspections drawn vs done by stratum", "share": "{y}: share of active firms inspected, by credit",
             "share_y": "share inspected (%)", "load": "{y}: inspections done per inspector",
             "load_x": "inspections done", "load_y": "inspectors", "results": "{y}: results by kind",
-            "count": "count", "result": lambda s: RESULT_EN.get(s, "other")}
+            "count": "count", "result": lambda s: RESULT_EN.get(s, "other"),
+            "compliance": "{y}: share inspected per quarter vs required", "quarter": "Q{q}",
+            "minimum": "{s} required"}
 
 
-def charts(data: ReportData) -> dict[str, bytes]:
+CJK_FONT_WARNING = ("no CJK font installed: the charts use English labels "
+                    "(install one, e.g. apt-get install fonts-noto-cjk, for Chinese labels)")
+
+
+def charts(data: ReportData, warnings: list[str] | None = None) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server; also keeps output independent of the desktop
     import matplotlib.pyplot as plt
 
     font = _cjk_font()
+    if font is None and warnings is not None:
+        warnings.append(CJK_FONT_WARNING)
     lab = _labels(font is not None)
     style = {"font.family": [font, "DejaVu Sans"]} if font else {"font.family": ["DejaVu Sans"]}
     y = data.year
@@ -294,21 +445,47 @@ def charts(data: ReportData) -> dict[str, bytes]:
         ax.set_xlabel(lab["count"])
         ax.set_title(str(lab["results"]).format(y=y))
         save(fig, "results")
+
+        quarterly = [c for c in data.compliance if c.span != "year"]
+        shown = [s for s in STRATA if any(c.stratum == s for c in quarterly)]
+        fig, ax = plt.subplots(figsize=(8, 4))
+        width = 0.8 / max(1, len(shown))
+        colours = {"key": "#c0392b", "general": "#2c5d8f", "special": "#8e44ad"}
+        strata_names: dict[str, str] = lab["strata"]  # type: ignore[assignment]
+        for i, s in enumerate(shown):
+            lines = [c for c in quarterly if c.stratum == s]
+            bar_x = [q + (i - (len(shown) - 1) / 2) * width for q in range(len(lines))]
+            ax.bar(bar_x, [100 * c.inspected / c.frame if c.frame else 0 for c in lines], width,
+                   label=strata_names.get(s, s), color=colours.get(s, "#777"))
+            req = lines[0].required if lines else None
+            if req is not None:
+                ax.hlines(float(req) * 100, -0.5, 3.5, colors=colours.get(s, "#777"), linestyles="dashed",
+                          label=str(lab["minimum"]).format(s=strata_names.get(s, s)))
+        ax.set_xticks(range(4), [str(lab["quarter"]).format(q=q) for q in range(1, 5)])
+        ax.set_ylabel(str(lab["share_y"]))
+        ax.set_title(str(lab["compliance"]).format(y=y))
+        ax.legend(fontsize="small")
+        save(fig, "compliance")
     return out
 
 
-def annual_report(engine: Engine, year: int, out: str | Path) -> list[Path]:
-    """Write ``report-YYYY.xlsx`` and ``report-YYYY-<chart>.png`` into ``out``; return the paths."""
+def annual_report(engine: Engine, year: int, out: str | Path, policy: Policy | None = None,
+                  warnings: list[str] | None = None) -> list[Path]:
+    """Write ``report-YYYY.xlsx`` and ``report-YYYY-<chart>.png`` into ``out``; return the paths.
+
+    ``policy`` gives the required ratios (``[minimum]``) and full-coverage strata; warnings
+    (e.g. no CJK font for the charts) are appended to ``warnings``.
+    """
     if not 1900 <= year <= 9999:
         raise InspectSchedError(f"year {year} is out of range; give a calendar year such as 2026")
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder for --out")
+        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
     with Session(engine) as session:
-        data = collect(session, year)
+        data = collect(session, year, policy)
     # Render everything first: a failure must not leave half a report behind.
     files = {f"report-{year}.xlsx": xlsx_bytes(sheets(data))}
-    files.update({f"report-{year}-{name}.png": png for name, png in charts(data).items()})
+    files.update({f"report-{year}-{name}.png": png for name, png in charts(data, warnings).items()})
     paths = []
     for name, content in files.items():
         write_atomic(out / name, content, private=True)  # internal statistics, not the public sheet

@@ -42,3 +42,20 @@ def parse_period(text: str) -> Period:
         last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
         return Period(f"{year:04d}-Q{q}", first, last)
     raise DrawError(f"period {text!r} is not YYYY-MM or YYYY-Qn, e.g. 2026-12 or 2026-Q4")
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+"""Dates on inspection records are local dates in China (UTC+8)."""
+
+
+def utc_timestamp() -> str:
+    """Now, to the second, as recorded in plans, draws and ledger entries: ``2026-12-01T01:30:15Z``.
+
+    Only a record of when; no result ever depends on it."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def within_days_before(first_day: dt.date, date: dt.date, days: int) -> bool:
+    """SPEC: "within N days before" the period means ``0 <= (first day - date) <= N`` days
+    (the exclusion of recently inspected firms, and the rotation of inspectors)."""
+    return 0 <= (first_day - date).days <= days

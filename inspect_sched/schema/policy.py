@@ -58,7 +58,15 @@ _TOP_KEYS = {
     "name", "task", "items", "team_size", "max_per_inspector", "cross_district",
     "rotation_days", "exclude_recent_days", "strata", "credit_weight", "risk_weight",
     "annual_cap", "specialty_required",
+    # Later keys (SPEC §3, §8): each is left out of the resolved policy while it has its
+    # default, so the plan commitments of older policies keep their bytes.
+    "authority", "cap_counts", "minimum", "staff_ratio",
 }
+
+# History kinds that may count against annual_cap. Complaint-driven checks never count
+# (国办发〔2024〕54号; 浙环发〔2025〕13号).
+CAP_COUNTABLE_KINDS = ("random", "special")
+DEFAULT_CAP_COUNTS = ("random",)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,11 @@ class Policy:
     risk_weight: dict[str, Fraction]
     annual_cap: dict[str, int] = field(default_factory=dict)
     specialty_required: dict[str, str] = field(default_factory=dict)
+    # Later keys, defaults = draw-v1's meaning (see _TOP_KEYS).
+    authority: str | dict[str, str] | None = None  # 检查实施机关; per department for joint tasks
+    cap_counts: tuple[str, ...] = DEFAULT_CAP_COUNTS
+    minimum: dict[str, Fraction] = field(default_factory=dict)  # required share per stratum and quarter
+    staff_ratio: dict[str, Fraction] = field(default_factory=dict)  # firms per inspector per year
 
     def weight(self, credit: str, risk: str) -> Fraction:
         return self.credit_weight[credit] * self.risk_weight[risk]
@@ -112,7 +125,28 @@ class Policy:
             "risk_weight": {k: decimal_string(self.risk_weight[k]) for k in RISKS},
             "annual_cap": {k: self.annual_cap[k] for k in CREDITS if k in self.annual_cap},
             "specialty_required": dict(sorted(self.specialty_required.items())),
+            **self._later_keys(),
         }
+
+    def _later_keys(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.authority is not None:
+            out["authority"] = self.authority if isinstance(self.authority, str) else dict(sorted(self.authority.items()))
+        if self.cap_counts != DEFAULT_CAP_COUNTS:
+            out["cap_counts"] = list(self.cap_counts)
+        if self.minimum:
+            out["minimum"] = {k: decimal_string(v) for k, v in sorted(self.minimum.items())}
+        if self.staff_ratio:
+            out["staff_ratio"] = {k: decimal_string(v) for k, v in sorted(self.staff_ratio.items())}
+        return out
+
+    def authority_for(self, departments: tuple[str, ...] | list[str]) -> list[str]:
+        """The body (检查实施机关) of each department of a task, in order; empty when not set."""
+        if self.authority is None:
+            return []
+        if isinstance(self.authority, str):
+            return [self.authority]
+        return [self.authority[d] for d in departments if d in self.authority]
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
@@ -264,7 +298,50 @@ def _parse(data: dict[str, Any]) -> Policy:
         risk_weight=_weights(merged["risk_weight"], RISKS, "risk_weight"),
         annual_cap={g: _int(v, f"annual_cap.{g}", 0) for g, v in caps_raw.items()},
         specialty_required={k.strip(): v.strip() for k, v in spec_raw.items()},
+        authority=_authority(data.get("authority")),
+        cap_counts=_cap_counts(data.get("cap_counts", list(DEFAULT_CAP_COUNTS))),
+        minimum=_ratios(data.get("minimum", {}), "minimum", at_most_one=True),
+        staff_ratio=_ratios(data.get("staff_ratio", {}), "staff_ratio", at_most_one=False),
     )
+
+
+def _authority(raw: Any) -> str | dict[str, str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw.strip():
+        return raw.strip()
+    if isinstance(raw, dict) and raw and all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in raw.items()
+    ):
+        return {k.strip(): v.strip() for k, v in raw.items()}
+    raise PolicyError('policy authority must be the body\'s name, e.g. authority = "株洲市生态环境局", '
+                      'or a table department = body for joint tasks ([authority] 生态环境 = "…", 市场监管 = "…")')
+
+
+def _cap_counts(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(k, str) for k in raw):
+        raise PolicyError('policy cap_counts must be a non-empty list of inspection kinds, e.g. ["random", "special"]')
+    kinds = {k.strip() for k in raw}
+    if "complaint" in kinds:
+        raise PolicyError("policy cap_counts: complaint-driven checks never count against the annual cap "
+                          "(国办发〔2024〕54号); use random and/or special")
+    _check_keys(dict.fromkeys(kinds), CAP_COUNTABLE_KINDS, "cap_counts")
+    return tuple(k for k in CAP_COUNTABLE_KINDS if k in kinds)
+
+
+def _ratios(raw: Any, name: str, at_most_one: bool) -> dict[str, Fraction]:
+    """``[minimum]`` (share per quarter, 0–1) or ``[staff_ratio]`` (firms per inspector a year, > 0)."""
+    if not isinstance(raw, dict):
+        raise PolicyError(f"policy [{name}] must be a table of stratum = decimal string, e.g. key = \"0.25\"")
+    _check_keys(raw, CATEGORIES, f"[{name}]")
+    out = {}
+    for k, v in raw.items():
+        x = _exact(v, f"{name}.{k}")
+        if x <= 0 or (at_most_one and x > 1):
+            bounds = "between 0 (exclusive) and 1" if at_most_one else "positive"
+            raise PolicyError(f"policy {name}.{k} = {v!r} must be {bounds}")
+        out[k] = x
+    return out
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

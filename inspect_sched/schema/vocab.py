@@ -49,3 +49,16 @@ KINDS = ("random", "special", "complaint")
 
 DEFAULT_DEPARTMENT = "生态环境"
 RESULT_WORDS = ("未发现问题", "责令改正", "立案查处", "查无下落", "已关闭或停产", "拒绝检查")
+
+
+def _chinese(mapping: dict[str, str]) -> dict[str, str]:
+    """Canonical word -> its first Chinese spelling above (the formal name: 重点排污单位, 诚信 ...)."""
+    out: dict[str, str] = {}
+    for word, canonical in mapping.items():
+        if not word.isascii():
+            out.setdefault(canonical, word)
+    return out
+
+
+CATEGORY_ZH = _chinese(CATEGORY)
+CREDIT_ZH = _chinese(CREDIT)

@@ -19,9 +19,6 @@ Decisions:
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
 import unicodedata
 from dataclasses import dataclass
@@ -43,14 +40,20 @@ from inspect_sched.audit.amendments import (  # noqa: F401  (re-exported for the
 from inspect_sched.audit.bundle import canonical_json
 from inspect_sched.core import amend as core
 from inspect_sched.errors import AmendmentRefused, NotFoundError
+from inspect_sched.schema.periods import utc_timestamp
 from inspect_sched.store.db import session_scope
-from inspect_sched.store.models import Amendment, Draw, DrawFile, DrawFirm, LedgerEntry, Result
+from inspect_sched.store.models import Amendment, Draw, DrawFile, LedgerEntry, Result
+from inspect_sched.store.queries import (  # noqa: F401  (re-exported)
+    CurrentFirm,
+    current_firms,
+    recorded_amendments,
+    replacement_count,
+    require_draw,
+)
 
 MAX_REASON = 500
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def check_reason(reason: str | None) -> str:
@@ -69,28 +72,12 @@ def check_reason(reason: str | None) -> str:
 # --------------------------------------------------------------------------- loading
 
 
-def recorded_amendments(session: Session, draw_id: int) -> list[core.Recorded]:
-    rows = session.exec(select(Amendment).where(Amendment.draw_id == draw_id)
-                        .order_by(col(Amendment.sequence), col(Amendment.id))).all()
-    groups: dict[int, list[Amendment]] = {}
-    for a in rows:
-        groups.setdefault(a.sequence, []).append(a)
-    return [
-        core.Recorded(seq, tuple(core.Row(a.action, a.uscc, a.inspector_id, a.replacement,
-                                          tuple(x for x in a.team.split(";") if x)) for a in items),
-                      items[0].reason, items[0].created_at)
-        for seq, items in sorted(groups.items())
-    ]
-
-
 def _draw_files(session: Session, draw_id: int) -> dict[str, bytes]:
     return {f.name: f.content for f in session.exec(select(DrawFile).where(DrawFile.draw_id == draw_id))}
 
 
 def _load(session: Session, draw_id: int) -> tuple[Draw, core.Context, list[core.Recorded], core.State]:
-    draw = session.get(Draw, draw_id)
-    if draw is None:
-        raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+    draw = require_draw(session, draw_id)
     files = _draw_files(session, draw_id)
     ctx = context_from_bundle(files, json.loads(files["manifest.json"]))
     recorded = recorded_amendments(session, draw_id)
@@ -133,7 +120,7 @@ def amend(engine: Engine, draw_id: int, action: str, reason: str, uscc: str = ""
                 "an inspected firm is neither replaced nor re-staffed. Correct the result with `results import` "
                 "if it is wrong")
         rows = core.derive(ctx, state, action, uscc=uscc, inspector_id=inspector_id, usccs=usccs)
-        record = core.Recorded(len(recorded) + 1, tuple(rows), reason, _now())
+        record = core.Recorded(len(recorded) + 1, tuple(rows), reason, utc_timestamp())
         for r in rows:
             session.add(Amendment(draw_id=draw_id, sequence=record.sequence, action=r.action, uscc=r.uscc,
                                   inspector_id=r.inspector_id, replacement=r.replacement,
@@ -151,66 +138,6 @@ def list_amendments(engine: Engine, draw_id: int) -> list[core.Recorded]:
         if session.get(Draw, draw_id) is None:
             raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
         return recorded_amendments(session, draw_id)
-
-
-# --------------------------------------------------------------------------- current firms
-
-
-@dataclass(frozen=True)
-class CurrentFirm:
-    uscc: str
-    name: str
-    district: str
-    inspector_ids: str  # the current (or, for a removed firm, last) team, ;-joined
-    status: str  # "drawn", "removed" or "replacement"
-    stratum: str = ""
-    replaces: str | None = None  # for a replacement: the removed firm's uscc
-    replaced_by: str | None = None  # for a removed firm: its replacement
-
-
-def current_firms(session: Session, draw_id: int) -> list[CurrentFirm]:
-    """Every firm ever in the draw with its current team; removed firms included (marked).
-
-    Cheap: the drawn rows and the amendment rows, no re-derivation.
-    """
-    firms = {f.uscc: f for f in session.exec(select(DrawFirm).where(DrawFirm.draw_id == draw_id))}
-    out: dict[str, CurrentFirm] = {
-        u: CurrentFirm(u, f.name, f.district, f.inspector_ids, "drawn", f.stratum) for u, f in sorted(firms.items())
-    }
-    recorded = recorded_amendments(session, draw_id)
-    if not recorded:
-        return list(out.values())
-    enterprises = _bundle_enterprises(session, draw_id)
-    for a in recorded:
-        for r in a.rows:
-            team = ";".join(sorted(r.team))
-            if r.action == core.REPLACE:
-                old = out[r.uscc]
-                out[r.uscc] = CurrentFirm(old.uscc, old.name, old.district, old.inspector_ids, "removed",
-                                          old.stratum, old.replaces, r.replacement)
-                e = enterprises.get(r.replacement, {})
-                out[r.replacement] = CurrentFirm(r.replacement, e.get("name", ""), e.get("district", ""), team,
-                                                 "replacement", old.stratum, r.uscc)
-            elif r.uscc in out:
-                old = out[r.uscc]
-                out[r.uscc] = CurrentFirm(old.uscc, old.name, old.district, team, old.status, old.stratum,
-                                          old.replaces, old.replaced_by)
-    return list(out.values())
-
-
-def _bundle_enterprises(session: Session, draw_id: int) -> dict[str, dict[str, str]]:
-    f = session.get(DrawFile, (draw_id, "inputs/enterprises.csv"))
-    if f is None:
-        return {}
-    return {r["uscc"]: r for r in csv.DictReader(io.StringIO(f.content.decode("utf-8")))}
-
-
-def replacement_count(session: Session, draw_id: int) -> int:
-    return len(session.exec(select(Amendment.id).where(Amendment.draw_id == draw_id,
-                                                       Amendment.action == core.REPLACE)).all())
-
-
-# --------------------------------------------------------------------------- export
 
 
 def export_files(session: Session, draw_id: int) -> dict[str, bytes]:

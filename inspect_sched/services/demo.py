@@ -14,7 +14,7 @@ from pathlib import Path
 from inspect_sched.audit.verify import verify_bundle
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.io.fsutil import write_atomic
-from inspect_sched.outputs.publish import publish
+from inspect_sched.outputs.publish import FORMATS, publish
 from inspect_sched.services.draws import DrawResult, PlanResult, build_spec, make_draw, make_plan
 from inspect_sched.services.ledger import verify_ledger
 from inspect_sched.services.results import ResultsSummary, import_results
@@ -57,8 +57,8 @@ def run_demo(out: str | Path | None = None, fixtures: str | Path | None = None) 
     missing = [name for _, _, name in _LOADS if not (src / name).is_file()]
     if missing:
         raise InspectSchedError(
-            f"fixtures not found in {src} (missing {', '.join(missing)}); give a folder made by "
-            "inspect-sched fixtures generate"
+            f"fixtures not found in {src} (missing {', '.join(missing)}); give a folder of pool files",
+            hint="no_fixtures", src=src, missing=", ".join(missing),
         )
     if out is None:
         folder = Path(tempfile.mkdtemp(prefix="inspect-sched-demo-", dir="."))
@@ -81,7 +81,7 @@ def run_demo(out: str | Path | None = None, fixtures: str | Path | None = None) 
     results_file = folder / "results-simulated.csv"
     write_atomic(results_file, simulated_results(result.draw))
     result.results = import_results(engine, results_file, result.draw.draw_id)
-    result.public_files = publish(engine, result.draw.draw_id, folder / "public", ["xlsx", "csv", "html"])
+    result.public_files = publish(engine, result.draw.draw_id, folder / "public", FORMATS).paths
     result.ledger_problems, _ = verify_ledger(engine)
     return result
 

@@ -8,9 +8,9 @@ bundle again from the database; nothing is ever half-recorded or half-written.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +29,15 @@ from inspect_sched.audit.bundle import (
     sha256_hex,
 )
 from inspect_sched.core.derive import Derivation, StratumSummary, derive, plan_strata, summarize
-from inspect_sched.core.frame import DrawSpec, parse_departments, parse_filters
+from inspect_sched.core.frame import DrawSpec, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.errors import DrawError, NotFoundError
 from inspect_sched.io.fsutil import check_new_folder, discard_folder, publish_folder, stage_folder
-from inspect_sched.schema.periods import parse_period
-from inspect_sched.schema.policy import Policy, load_policy, policy_from_dict
+from inspect_sched.schema.periods import Period, parse_period, utc_timestamp
+from inspect_sched.schema.policy import Policy, load_policy
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Plan, PlanFile
+from inspect_sched.store.queries import require_draw
 from inspect_sched.store.snapshot import snapshot
 
 MAX_SEED = 200
@@ -60,22 +61,21 @@ def auto_seed() -> str:
 
 
 def build_spec(
-    period: str, policy_path: str | Path | None = None, task: str | None = None,
-    filters: list[str] | tuple[str, ...] = (), departments: str | None = None,
+    period: str | Period, policy_path: str | Path | None = None, task: str | None = None,
+    filters: Mapping[str, Iterable[str]] | None = None, departments: Iterable[str] = (),
     policy: Policy | None = None,
 ) -> DrawSpec:
+    """What a draw is asked to do. ``filters``: field -> accepted values (定向抽查, e.g.
+    ``{"district": ["荷塘区"], "category": ["key"]}``); ``departments`` of a joint task
+    (default 生态环境 alone); ``policy`` or a TOML file at ``policy_path`` (default built in)."""
     pol = policy or load_policy(policy_path)
     return DrawSpec(
-        period=parse_period(period),
+        period=period if isinstance(period, Period) else parse_period(period),
         task=(task or pol.task).strip(),
         policy=pol,
-        filters=parse_filters(filters),
-        departments=parse_departments(departments),
+        filters=normalize_filters(filters or {}),
+        departments=normalize_departments(departments),
     )
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,9 @@ class PlanResult:
 def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes], str]:
     inputs = snapshot(session, spec.period.label, spec.task, spec.filters)
     if not inputs.firms:
-        raise DrawError(
-            "the frame is empty: no enterprise passes the filters"
-            + (f" {spec.filters}" if spec.filters else "")
-            + ". Import enterprises first (inspect-sched import enterprises FILE) or loosen --filter."
-        )
+        shown = f" {spec.filters}" if spec.filters else ""
+        raise DrawError(f"the frame is empty: no enterprise passes the filters{shown}. "
+                        "Import enterprises first or loosen the filters.", hint="empty_frame", shown=shown)
     files = inputs.to_csv_files()
     return inputs, files, plan_commitment(spec, files)
 
@@ -101,7 +99,7 @@ def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes],
 def _store_plan(session: Session, spec: DrawSpec, files: dict[str, bytes], commitment: str) -> Plan:
     d = spec.as_dict()
     plan = Plan(
-        created_at=_now(), period=spec.period.label, task=spec.task,
+        created_at=utc_timestamp(), period=spec.period.label, task=spec.task,
         policy_json=json.dumps(d["policy"], ensure_ascii=False, sort_keys=True),
         filters_json=json.dumps(d["filters"], ensure_ascii=False, sort_keys=True),
         departments_json=json.dumps(d["departments"], ensure_ascii=False),
@@ -127,13 +125,11 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"plan {plan_id} does not exist; `inspect-sched plan --period ...` makes one")
-    filters = {k: tuple(v) for k, v in json.loads(plan.filters_json).items()}
-    spec = DrawSpec(
-        period=parse_period(plan.period), task=plan.task,
-        policy=policy_from_dict(json.loads(plan.policy_json)),
-        filters=filters, departments=tuple(json.loads(plan.departments_json)),
-    )
+        raise NotFoundError(f"plan {plan_id} does not exist; make a plan first", hint="no_such_plan", plan_id=plan_id)
+    spec = DrawSpec.from_dict({
+        "period": plan.period, "task": plan.task, "policy": json.loads(plan.policy_json),
+        "filters": json.loads(plan.filters_json), "departments": json.loads(plan.departments_json),
+    })
     files = {f.name: f.content for f in session.exec(select(PlanFile).where(PlanFile.plan_id == plan_id))}
     return plan, spec, files
 
@@ -162,7 +158,7 @@ def make_draw(
     check_seed(seed)
     out = check_new_folder(out)
     if (spec is None) == (plan_id is None):
-        raise DrawError("give either a plan (--plan ID) or a period and policy, not both")
+        raise DrawError("give either a plan id or a draw spec, not both", hint="plan_or_spec")
     with session_scope(engine) as session:
         if plan_id is not None:
             plan, spec, input_files = load_plan(session, plan_id)
@@ -186,7 +182,7 @@ def make_draw(
                 select(Draw).where(Draw.period == spec.period.label, Draw.task == spec.task,
                                    Draw.superseded_by.is_(None))
             ).first()
-            created = _now()
+            created = utc_timestamp()
             draw = Draw(sequence=at.sequence, plan_id=plan_id, period=spec.period.label, task=spec.task,
                         seed=seed, redraw_of=earlier.id if earlier else None, created_at=created,
                         manifest_sha256="", sample_size=len(derivation.sample))
@@ -235,8 +231,7 @@ def export_bundle(engine: Engine, draw_id: int, out: str | Path) -> Path:
     from inspect_sched.services.amend import export_files
 
     with Session(engine) as session:
-        if session.get(Draw, draw_id) is None:
-            raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+        require_draw(session, draw_id)
         # As drawn, plus amendments.csv and assignments-current.csv once it has amendments (SPEC §7).
         files = export_files(session, draw_id)
     tmp = stage_folder(out, files, private=True)

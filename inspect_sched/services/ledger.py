@@ -10,12 +10,13 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inspect_sched.audit import ledger
+from inspect_sched.audit import ledger, publication
 from inspect_sched.services import amend, results
 
 LEDGER_CHECKS = ledger.LedgerChecks(
-    entries={"results": results.check_results_entry, "amend": amend.check_amend_entry},
-    final=(results.check_unrecorded, amend.check_amendments),
+    entries={"results": results.check_results_entry, "amend": amend.check_amend_entry,
+             "publish": publication.check_publish_entry},
+    final=(results.check_unrecorded, amend.check_amendments, publication.check_unrecorded_publications),
 )
 
 

@@ -46,15 +46,14 @@ from sqlmodel import Session, select
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.core.inputs import join_list, split_list
-from inspect_sched.errors import InputFileError, NotFoundError, RowProblem
-from inspect_sched.schema.periods import parse_period
-from inspect_sched.services.amend import CurrentFirm, current_firms
+from inspect_sched.errors import InputFileError, RowProblem
+from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, parse_results_file
-from inspect_sched.store.models import Draw, DrawFile, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.queries import CurrentFirm, bundle_inspector_names, current_firms, require_draw
 
 RESULT_CSV_COLUMNS = ["uscc", "date", "result", "measures", "inspector_ids", "deviates"]
-CHINA = dt.timezone(dt.timedelta(hours=8))  # dates on inspection records are local dates
 
 
 def results_csv(rows: list[Result]) -> bytes:
@@ -76,25 +75,6 @@ def results_sha256(session: Session, draw_id: int) -> str:
     return sha256_hex(results_csv(draw_results(session, draw_id)))
 
 
-def bundle_inspector_names(session: Session, draw_id: int) -> dict[str, str]:
-    """Inspector id -> name as frozen in the draw's bundle (``inputs/inspectors.csv``)."""
-    f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
-    if f is None:
-        return {}
-    return {r["inspector_id"]: r["name"] for r in csv.DictReader(io.StringIO(f.content.decode("utf-8")))}
-
-
-def inspector_names(session: Session, draw_id: int, ids: set[str]) -> dict[str, str]:
-    """Names for ``ids``: the bundle's frozen pool first, the current pool for anyone newer."""
-    names = bundle_inspector_names(session, draw_id)
-    missing = sorted(ids - set(names))
-    for start in range(0, len(missing), 500):
-        chunk = missing[start:start + 500]
-        for i in session.exec(select(Inspector).where(Inspector.inspector_id.in_(chunk))):
-            names[i.inspector_id] = i.name
-    return names
-
-
 @dataclass
 class ResultsSummary:
     draw_id: int
@@ -106,32 +86,6 @@ class ResultsSummary:
     results_sha256: str
     deviations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        lines = [
-            f"draw {self.draw_id}: {self.inserted + self.replaced} result(s) imported "
-            f"({self.inserted} new, {self.replaced} replaced); {self.recorded} of {self.drawn} drawn firms "
-            f"now have results. Ledger entry #{self.sequence}, results sha256 {self.results_sha256}",
-        ]
-        if self.recorded < self.drawn:
-            lines.append(f"  {self.drawn - self.recorded} firm(s) still without results; "
-                         "`publish` needs all of them (or --allow-partial)")
-        for d in self.deviations:
-            lines.append(f"  deviates from the assignment: {d}")
-        for w in self.warnings:
-            lines.append(f"  warning: {w}")
-        return "\n".join(lines)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _load_draw(session: Session, draw_id: int) -> Draw:
-    draw = session.get(Draw, draw_id)
-    if draw is None:
-        raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
-    return draw
 
 
 def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
@@ -150,7 +104,7 @@ def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
             problems.append(RowProblem(
                 r.row, "统一社会信用代码 (uscc)", r.uscc,
                 f"not one of the {len(firms)} firms of draw {draw.id} ({draw.period}, {draw.task}); "
-                "check the --draw id and the code (the draw's firms are in its assignments.csv)"))
+                "check the draw id and the code (the draw's firms are in its assignments.csv)"))
         if r.date < made:
             problems.append(RowProblem(
                 r.row, "检查日期 (date)", r.date.isoformat(),
@@ -172,13 +126,13 @@ def _check_rows(session: Session, path: str, draw: Draw, rows: list[ResultRow],
 def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSummary:
     """Record a results file for ``draw_id``: all rows or none, with one ledger entry."""
     with Session(engine) as session:
-        _load_draw(session, draw_id)  # a wrong --draw is reported before the file's details
+        require_draw(session, draw_id)  # a wrong draw id is reported before the file's details
     rows = parse_results_file(path)
     if not rows:
         raise InputFileError(str(path), message="has no result rows; nothing was imported")
     with session_scope(engine) as session:
         at = ledger.head(session)  # lock first, so the checks and the hash see a stable draw
-        draw = _load_draw(session, draw_id)
+        draw = require_draw(session, draw_id)
         # Drawn firms, replacements (SPEC §7) and removed firms (a closed firm's own result,
         # e.g. 已关闭或停产, is published too), each with its current team.
         firms = {f.uscc: f for f in current_firms(session, draw_id)}
@@ -189,7 +143,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
             warnings.append(
                 f"draw {draw.id} was superseded by draw {draw.superseded_by} (a redraw); these results are "
                 f"recorded for draw {draw.id}. If the firms were visited under the redraw, import them "
-                f"with --draw {draw.superseded_by} instead")
+                f"for draw {draw.superseded_by} instead")
         outside = [r.row for r in rows if not period.first_day <= r.date <= period.last_day]
         if outside:
             warnings.append(f"row(s) {_rows(outside)}: date outside the draw's period {draw.period}")
@@ -222,7 +176,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
             _record_history(session, draw_id, r.uscc, r.date, actual)
         session.flush()
         digest = results_sha256(session, draw_id)
-        body = {"kind": "results", "sequence": at.sequence, "draw_id": draw_id, "created_at": _now(),
+        body = {"kind": "results", "sequence": at.sequence, "draw_id": draw_id, "created_at": utc_timestamp(),
                 "count": len(rows), "results_sha256": digest}
         ledger.append(session, at, body, draw_id)
         live = {u for u, f in firms.items() if f.status != "removed"}

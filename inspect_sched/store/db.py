@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,7 +104,19 @@ def current_revision(engine: Engine) -> str | None:
     return BASELINE_REVISION if "ledger" in tables else None
 
 
-def init_db(engine: Engine) -> str:
+@dataclass(frozen=True)
+class SchemaChange:
+    """What ``init_db`` did: ``before`` None means the schema was created; equal to ``after``, nothing."""
+
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def init_db(engine: Engine) -> SchemaChange:
     """Create the schema, or upgrade a database of any earlier release in place (Alembic).
 
     Idempotent. A release-0.1 database (tables but no ``alembic_version``) is stamped at the
@@ -115,7 +128,7 @@ def init_db(engine: Engine) -> str:
         before = current_revision(engine)
         head = head_revision()
         if before == head:
-            return f"schema is up to date (revision {head})"
+            return SchemaChange(before, head)
         with engine.begin() as conn:
             cfg = _alembic_config(conn)
             if before == BASELINE_REVISION and not inspect(conn).has_table("alembic_version"):
@@ -123,9 +136,7 @@ def init_db(engine: Engine) -> str:
             command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise InspectSchedError(f"cannot open the database: {exc.orig}") from None
-    if before is None:
-        return f"created the schema (revision {head})"
-    return f"upgraded the schema from revision {before} to {head}"
+    return SchemaChange(before, head)
 
 
 def ensure_schema(engine: Engine) -> None:

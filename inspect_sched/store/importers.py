@@ -80,13 +80,6 @@ class ImportSummary:
     total: int
     deleted: int = 0
 
-    def __str__(self) -> str:
-        text = (f"{self.kind}: {self.total:,} rows — {self.inserted:,} inserted, "
-                f"{self.updated:,} updated, {self.unchanged:,} unchanged")
-        if self.deleted:
-            text += f", {self.deleted:,} deleted (not in the file)"
-        return text
-
 
 @dataclass(frozen=True)
 class ResultRow:

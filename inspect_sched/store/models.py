@@ -10,6 +10,7 @@ form the canonical CSV files use, so a row and its CSV line never disagree.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import types
 from typing import Any
 
@@ -50,31 +51,31 @@ HistoryEntryBase = _base(HISTORY, "HistoryEntryBase")
 ResultBase = _base(RESULT, "ResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
 
 
-class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type]
+class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "enterprise"
     id: int | None = Field(default=None, primary_key=True)
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class Inspector(InspectorBase, table=True):  # type: ignore[misc,valid-type]
+class Inspector(InspectorBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "inspector"
     id: int | None = Field(default=None, primary_key=True)
     extra: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
 
 
-class PositiveListEntry(PositiveListEntryBase, table=True):  # type: ignore[misc,valid-type]
+class PositiveListEntry(PositiveListEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "positive_list"
     __table_args__ = (UniqueConstraint("uscc", "start", name="uq_positive_list"),)
     id: int | None = Field(default=None, primary_key=True)
 
 
-class ConflictEntry(ConflictEntryBase, table=True):  # type: ignore[misc,valid-type]
+class ConflictEntry(ConflictEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "conflict"
     __table_args__ = (UniqueConstraint("inspector_id", "uscc", name="uq_conflict"),)
     id: int | None = Field(default=None, primary_key=True)
 
 
-class HistoryEntry(HistoryEntryBase, table=True):  # type: ignore[misc,valid-type]
+class HistoryEntry(HistoryEntryBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """A past inspection. Imported rows have ``draw_id`` None; results of a draw set it."""
 
     __tablename__ = "history"
@@ -145,7 +146,7 @@ class DrawFirm(SQLModel, table=True):
     inspector_names: str = ""
 
 
-class Result(ResultBase, table=True):  # type: ignore[misc,valid-type]
+class Result(ResultBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     """A recorded result of a drawn firm; ``deviates``: the team differs from the one drawn."""
 
     __tablename__ = "result"
@@ -186,3 +187,24 @@ class Amendment(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     created_at: str
     ledger_sequence: int = Field(index=True)
+
+
+class Publication(SQLModel, table=True):
+    """One version of a draw's public sheet (SPEC §8): which firms it named and the files written.
+
+    ``firms`` is ``;``-joined and sorted; ``files_json`` maps each file name to its SHA-256
+    (canonical JSON); ``content_sha256`` fingerprints the sheet's rows and facts apart from
+    version and date, so a run with nothing new makes no new version.
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("draw_id", "version", name="uq_publication"),)
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(index=True, foreign_key="draw.id")
+    version: int
+    sequence: int  # its ledger entry
+    created_at: str
+    published_on: dt.date
+    firms: str = Field(sa_column=Column(Text, nullable=False))
+    content_sha256: str
+    files_json: str = Field(sa_column=Column(Text, nullable=False))

@@ -572,11 +572,13 @@ def _bom_utf8(text: str) -> bytes:
 def build(enterprises: int, inspectors: int, seed: str) -> tuple[dict[str, bytes], dict[str, int]]:
     """All output files as ``{file name: bytes}`` and their data rows, writing nothing."""
     if enterprises < 1:
-        raise InspectSchedError(f"--enterprises must be at least 1, got {enterprises}")
+        raise InspectSchedError(f"enterprises must be at least 1, got {enterprises}",
+                                hint="fake_enterprises", value=enterprises)
     if inspectors < 2:
-        raise InspectSchedError(f"--inspectors must be at least 2 (a team has two), got {inspectors}")
+        raise InspectSchedError(f"inspectors must be at least 2 (a team has two), got {inspectors}",
+                                hint="fake_inspectors", value=inspectors)
     if not seed or "|" in seed:
-        raise InspectSchedError("--seed must be a non-empty string without '|'")
+        raise InspectSchedError("seed must be a non-empty string without '|'", hint="fake_seed")
     rng = random.Random(f"inspect-sched/fixtures/{seed}")
     fake = Faker("zh_CN")
     fake.seed_instance(f"inspect-sched/faker/{seed}")
@@ -627,7 +629,7 @@ def generate(enterprises: int, inspectors: int, seed: str, out: Path) -> Generat
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InspectSchedError(f"{out}: exists and is not a folder; choose another --out")
+        raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
     files, counts = build(enterprises, inspectors, seed)
     for name, data in files.items():
         write_atomic(out / name, data)

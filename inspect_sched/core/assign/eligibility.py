@@ -11,6 +11,7 @@ from datetime import date
 
 from inspect_sched.core.assign.rules import Rules
 from inspect_sched.core.inputs import Conflict, Firm, Inspection, InspectorRec
+from inspect_sched.schema.periods import within_days_before
 
 
 class PairExclusions(MutableMapping):
@@ -148,7 +149,7 @@ def pair_exclusions(
         if c.uscc in usccs and c.inspector_id in ids:
             pairs.setdefault((c.uscc, c.inspector_id), "conflict")
     for h in sorted(history, key=lambda h: (h.uscc, h.date, h.inspector_ids)):
-        if h.uscc not in usccs or not 0 <= (first_day - h.date).days <= rules.rotation_days:
+        if h.uscc not in usccs or not within_days_before(first_day, h.date, rules.rotation_days):
             continue
         for iid in h.inspector_ids:
             if iid in ids:

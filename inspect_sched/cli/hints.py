@@ -1,0 +1,37 @@
+"""The library's fix-it hints, worded for the command line.
+
+The library raises ``InspectSchedError(message, hint=KEY, **args)`` with a message that names
+no flag; the CLI replaces it with the template below, which may name commands and flags
+(``{message}`` is the library's message, other fields come from ``hint_args``).
+"""
+
+from __future__ import annotations
+
+from inspect_sched.errors import InspectSchedError
+
+HINTS: dict[str, str] = {
+    "no_such_draw": "draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws",
+    "no_such_plan": "plan {plan_id} does not exist; `inspect-sched plan --period ...` makes one",
+    "empty_frame": ("the frame is empty: no enterprise passes the filters{shown}. Import enterprises first "
+                    "(inspect-sched import enterprises FILE) or loosen --filter."),
+    "plan_or_spec": "give either a plan (--plan ID) or a period and policy, not both",
+    "new_out": "{out}: already exists and is not empty; choose a new --out folder (bundles are never overwritten)",
+    "out_not_folder": "{out}: exists and is not a folder; give a folder for --out",
+    "not_a_bundle": "{root}: no manifest.json here; give the folder a draw wrote with --out",
+    "results_missing": ("draw {draw_id}: results are recorded for {recorded} of {drawn} drawn firms "
+                        "(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
+                        "or publish the inspected firms only with --allow-partial"),
+    "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
+                    "inspect-sched fixtures generate"),
+    "fake_enterprises": "--enterprises must be at least 1, got {value}",
+    "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
+    "fake_seed": "--seed must be a non-empty string without '|'",
+}
+
+
+def cli_message(exc: InspectSchedError) -> str:
+    """The error as the command line says it."""
+    template = HINTS.get(exc.hint or "")
+    if template is None:
+        return str(exc)
+    return template.format(message=str(exc), **exc.hint_args)

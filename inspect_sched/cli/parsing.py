@@ -1,0 +1,48 @@
+"""Command-line strings into the library's typed arguments; errors name the flag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from inspect_sched.core.frame import normalize_filters
+from inspect_sched.errors import DrawError, InspectSchedError
+from inspect_sched.outputs.formats import PublicFormat
+from inspect_sched.outputs.publish import check_formats
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+
+
+def parse_filters(items: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """``--filter district=荷塘区,芦淞区 --filter tag=涉危废`` -> canonical ``{field: sorted values}``."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        field, sep, values = item.partition("=")
+        if not sep or not values.strip():
+            raise DrawError(f"--filter {item!r}: write FIELD=VALUE[,VALUE...], e.g. --filter district=荷塘区")
+        try:
+            one = normalize_filters({field: _split(values)})
+        except DrawError as exc:
+            raise DrawError(f"--filter {item!r}: {exc}") from None
+        for k, v in one.items():
+            out.setdefault(k, []).extend(v)
+    return normalize_filters(out)
+
+
+def parse_departments(text: str | None) -> tuple[str, ...]:
+    """``--departments 生态环境,市场监管`` -> the departments (none: the library's default)."""
+    if not text:
+        return ()
+    deps = _split(text)
+    if not deps:
+        raise DrawError("--departments is empty; give e.g. --departments 生态环境,市场监管")
+    return tuple(deps)
+
+
+def parse_formats(text: str) -> tuple[PublicFormat, ...]:
+    """``--format xlsx,csv`` -> the formats, in the order given, each once."""
+    try:
+        return check_formats(p.strip().lower() for p in text.split(",") if p.strip())
+    except InspectSchedError as exc:
+        raise InspectSchedError(f"{exc} (comma-separated)") from None

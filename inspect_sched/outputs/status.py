@@ -1,0 +1,127 @@
+"""Where each draw stands (``status``, SPEC §8): drawn, inspected, pending, unpublished, overdue.
+
+A result is *published* once a publication of its draw named the firm. Its deadline is the
+20th working day after the inspection date (``schema.workdays``); an unpublished result
+whose deadline is before today is overdue. Today is China's date (UTC+8): the deadline is a
+Chinese legal date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from inspect_sched.errors import NotFoundError
+from inspect_sched.schema.workdays import CalendarError, publication_deadline
+from inspect_sched.store.models import Draw, Publication, Result
+
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Deadline:
+    uscc: str
+    date: dt.date
+    deadline: dt.date
+    published: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"uscc": self.uscc, "date": self.date.isoformat(), "deadline": self.deadline.isoformat(),
+                "published": self.published}
+
+
+@dataclass
+class DrawStatus:
+    draw_id: int
+    period: str
+    task: str
+    superseded_by: int | None
+    drawn: int
+    with_result: int
+    published: int
+    deadlines: list[Deadline] = field(default_factory=list)
+    today: dt.date = dt.date.min
+
+    @property
+    def unpublished(self) -> list[Deadline]:
+        return [d for d in self.deadlines if not d.published]
+
+    @property
+    def overdue(self) -> list[Deadline]:
+        return [d for d in self.unpublished if d.deadline < self.today]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Exactly the keys SPEC §8 fixes for ``status --json``."""
+        return {"draw_id": self.draw_id, "period": self.period, "task": self.task, "drawn": self.drawn,
+                "with_result": self.with_result, "published": self.published,
+                "unpublished": len(self.unpublished), "overdue": len(self.overdue),
+                "deadlines": [d.as_dict() for d in self.deadlines]}
+
+
+def draw_status(engine: Engine, draw_id: int | None = None, today: dt.date | None = None) -> list[DrawStatus]:
+    """Status of one draw, or of every draw in id order."""
+    from inspect_sched.outputs.publish import today_china
+
+    day = today or today_china()
+    with Session(engine) as session:
+        if draw_id is not None:
+            d = session.get(Draw, draw_id)
+            if d is None:
+                raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+            draws = [d]
+        else:
+            draws = list(session.exec(select(Draw).order_by(col(Draw.id))))
+        return [_one(session, d, day) for d in draws]
+
+
+def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
+    from inspect_sched.store.queries import current_firms
+
+    assert d.id is not None
+    # Current firms (SPEC §7): a firm replaced after the draw no longer counts as drawn.
+    drawn = sum(1 for f in current_firms(session, d.id) if f.status != "removed")
+    results = list(session.exec(select(Result).where(Result.draw_id == d.id).order_by(Result.uscc)))
+    named: set[str] = set()
+    for p in session.exec(select(Publication).where(Publication.draw_id == d.id)):
+        named.update(u for u in p.firms.split(";") if u)
+    deadlines = []
+    for r in results:
+        try:
+            due = publication_deadline(r.date)
+        except CalendarError as exc:
+            raise CalendarError(f"draw {d.id}, firm {r.uscc} inspected {r.date.isoformat()}: {exc}") from None
+        deadlines.append(Deadline(r.uscc, r.date, due, r.uscc in named))
+    deadlines.sort(key=lambda x: (x.deadline, x.uscc))
+    return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, len(results),
+                      sum(1 for x in deadlines if x.published), deadlines, today)
+
+
+def status_text(statuses: list[DrawStatus], today: dt.date) -> str:
+    """One screen: a line per draw, then what is overdue and what falls due within a week."""
+    if not statuses:
+        return "no draws yet"
+    lines = [f"status on {today.isoformat()} (deadline: 20 working days after the inspection, 企业信息公示暂行条例 art. 7)",
+             f"{'draw':>5} {'period':<8} {'drawn':>6} {'inspected':>9} {'pending':>7} {'published':>9} "
+             f"{'unpublished':>11} {'overdue':>7}  task"]
+    for s in statuses:
+        mark = f" (superseded by draw {s.superseded_by})" if s.superseded_by else ""
+        lines.append(f"{s.draw_id:>5} {s.period:<8} {s.drawn:>6} {s.with_result:>9} {s.drawn - s.with_result:>7} "
+                     f"{s.published:>9} {len(s.unpublished):>11} {len(s.overdue):>7}  {s.task}{mark}")
+    soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    overdue = [(s.draw_id, d) for s in statuses for d in s.overdue]
+    due = [(s.draw_id, d) for s in statuses for d in s.unpublished if today <= d.deadline <= soon]
+    if overdue:
+        lines.append(f"OVERDUE — publish now (inspect-sched publish --draw ID --out DIR): {len(overdue)}")
+        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
+                  for i, d in sorted(overdue, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+    if due:
+        lines.append(f"due within {DUE_SOON_DAYS} days: {len(due)}")
+        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
+                  for i, d in sorted(due, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+    if not overdue and not due:
+        lines.append("nothing overdue, nothing due within a week")
+    return "\n".join(lines)
