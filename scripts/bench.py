@@ -221,7 +221,8 @@ def figure_assignment(which: str) -> dict:
     import random
 
     sys.path.insert(0, str(REPO))
-    from inspect_sched.core.assign import Rules, assign, model, pair_exclusions, solvers
+    from inspect_sched.core.assign import Rules, assign, model, pair_exclusions
+    from inspect_sched.core.assign.solvers import _common, flow
     from inspect_sched.core.inputs import Conflict, Firm, InspectorRec
 
     rnd = random.Random("province-plain")
@@ -244,9 +245,9 @@ def figure_assignment(which: str) -> dict:
     pairs = sum(len(e) for e in inst.elig)
     hashing = _cpu(_bare_hashes, pairs)
     per_firm = 3 * inst.k + 6
-    cands = solvers._initial_candidates(inst, per_firm, 4)
-    fs, ins, cs = solvers._pairs(inst, cands)
-    solve = _cpu(solvers._solve_flow, inst, fs, ins, cs)
+    cands = _common._initial_candidates(inst, per_firm, 4)
+    fs, ins, cs = _common._pairs(inst, cands)
+    solve = _cpu(flow._solve_flow, inst, fs, ins, cs)
     return {"cpu": hashing + solve, "pairs": pairs, "solver": solve}
 
 
