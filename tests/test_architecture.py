@@ -25,7 +25,10 @@ PKG = Path(__file__).resolve().parent.parent / "inspect_sched"
 LAYERS = {"errors": 0, "io": 1, "schema": 1, "core": 2, "store": 3, "outputs": 4, "audit": 4,
           "services": 5, "synth": 5, "api": 6, "cli": 7, "__main__": 7}
 STDLIB_ONLY = ("inspect_sched.core.inputs", "inspect_sched.core.tickets", "inspect_sched.core.assign.rules",
-               "inspect_sched.core.assign.eligibility", "inspect_sched.core.assign.check")
+               "inspect_sched.core.assign.eligibility", "inspect_sched.core.assign.check",
+               # The auditor's kit (issue 15): everything verify checks without a solver.
+               "inspect_sched.core.assign.certify", "inspect_sched.core.derive", "inspect_sched.core.amend",
+               "inspect_sched.io.xlsx_read")  # audit.bundle, verify_core: tests/test_kit.py (PEP 562 aware)
 
 
 def _modules() -> dict[str, Path]:

@@ -24,6 +24,7 @@ from inspect_sched.core.assign import (
     model,
     pair_exclusions,
 )
+from inspect_sched.core.assign.certify import check_certificate, lp_is_integral
 from inspect_sched.core.assign.model import _costs
 from inspect_sched.core.inputs import Conflict, Firm, Inspection, InspectorRec
 from inspect_sched.core.tickets import assign_cost
@@ -327,7 +328,17 @@ def test_matches_brute_force(case):
     assert a.objective == expected[0]
     assert a.teams == expected[1]
     # The certified candidate path agrees as well.
-    assert assign(seed, firms, inspectors, ex, r, _per_firm=2, _per_group=1) == a
+    b = assign(seed, firms, inspectors, ex, r, _per_firm=2, _per_group=1)
+    assert (b.teams, b.objective, b.solver, b.status) == (a.teams, a.objective, a.solver, a.status)
+    flow = "CP-SAT" not in a.solver
+    if flow:
+        # Flow duals are the residual graph's shortest distances: the same whatever the candidates.
+        assert b.certificate == a.certificate
+    for x in (a, b):
+        c = check_certificate(seed, firms, inspectors, ex, r, x, x.certificate)
+        assert c.problems == [] and c.bound == x.certificate.bound <= x.objective
+        assert c.certified or not flow  # an integral LP always closes the gap
+        assert lp_is_integral(firms, inspectors, ex, r) == flow
 
 
 @pytest.mark.parametrize("special", [False, True])
@@ -355,7 +366,11 @@ def test_certified_candidates_agree_with_the_full_model(special):
     ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
     full = assign("cert", firms, inspectors, ex, r, _per_firm=10_000)
     small = assign("cert", firms, inspectors, ex, r, _per_firm=2, _per_group=1)
-    assert small == full
+    assert (small.teams, small.objective, small.solver) == (full.teams, full.objective, full.solver)
+    if "CP-SAT" not in full.solver:  # GLOP's rounded duals (CP-SAT path) depend on the candidates
+        assert small.certificate == full.certificate
+    for a in (small, full):
+        assert check_certificate("cert", firms, inspectors, ex, r, a, a.certificate).problems == []
     assert check_assignment("cert", firms, inspectors, ex, r, full) == []
 
 
@@ -714,3 +729,35 @@ def test_exclusions_can_be_extended_like_a_dict():
     fast = model._instance("upd", firms, inspectors, ex, r)
     slow = model._instance("upd", firms, inspectors, dict(want), r)
     assert [a.tolist() for a in fast.elig] == [b.tolist() for b in slow.elig]
+
+
+def test_flow_duals_close_the_gap_and_refuse_a_non_optimal_flow():
+    import numpy as np
+
+    from inspect_sched.core.assign import model
+    from inspect_sched.core.assign.certificate import _bound
+    from inspect_sched.core.assign.duals import flow_duals
+    from inspect_sched.core.assign.solvers._common import _pairs
+
+    rnd = random.Random(5)
+    districts = [f"D{n}" for n in range(4)]
+    firms = [firm(f"F{n:03d}", rnd.choice(districts)) for n in range(20)]
+    inspectors = [insp(f"ZZ-{n:03d}", districts[n % 4]) for n in range(16)]
+    r = rules(max_per_inspector=3)
+    ex = pair_exclusions(firms, inspectors, [], [], r, FIRST, LAST)
+    inst = model._instance("duals", firms, inspectors, ex, r)
+    fs, ins, cs = _pairs(inst, [np.arange(len(e)) for e in inst.elig])
+
+    def x_of(a):
+        chosen = {(u, i) for u, team in a.teams.items() for i in team}
+        return np.array([(inst.firms[f].uscc, inst.inspectors[i].inspector_id) in chosen
+                         for f, i in zip(fs.tolist(), ins.tolist(), strict=True)], dtype=np.int64)
+
+    best = assign("duals", firms, inspectors, ex, r)
+    bound, _ = _bound(inst, flow_duals(inst, fs, ins, cs, x_of(best)))
+    assert bound == best.objective
+    u0 = sorted(best.teams)[0]
+    worse = assign("duals", firms, inspectors, {**ex, (u0, best.teams[u0][0]): "conflict"}, r)
+    assert worse.objective > best.objective
+    with pytest.raises(RuntimeError, match="negative cycle"):
+        flow_duals(inst, fs, ins, cs, x_of(worse))

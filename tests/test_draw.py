@@ -54,8 +54,9 @@ def test_draw_records_everything_and_verifies(db_url: str, pool: Path, tmp_path:
     assert set(manifest["files"]) == {
         "inputs/enterprises.csv", "inputs/inspectors.csv", "inputs/positive_list.csv",
         "inputs/conflicts.csv", "inputs/history.csv", "frame.csv", "sample.csv",
-        "assignments.csv", "assignments.xlsx",
+        "assignments.csv", "assignments.xlsx", "certificate.json",
     }
+    assert manifest["format"] == "inspect-sched/draw-v2"
     sample_rows = (out / "sample.csv").read_text("utf-8").splitlines()[1:]
     assert sum(s["sample_size"] for s in manifest["strata"].values()) == len(sample_rows) == d.sample_size
     with Session(get_engine(db_url)) as s:

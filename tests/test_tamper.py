@@ -26,6 +26,7 @@ from inspect_sched.store.models import Draw, DrawFile, DrawFirm, LedgerEntry, Re
 BUNDLE_FILES = [
     "assignments.csv",
     "assignments.xlsx",
+    "certificate.json",
     "frame.csv",
     "inputs/conflicts.csv",
     "inputs/enterprises.csv",

@@ -9,6 +9,9 @@ per amendment its ledger ``sequence``, ``prev_hash`` and ``hash``). Dropping the
 draw's own ledger entry vouches for; each amendment's ledger hash is recomputed from its
 rows in ``amendments.csv``. The re-derivation itself is ``core.amend`` (shared with the
 auditor's kit).
+
+Standard library only: the kit's ``verify_core`` runs ``verify_amendments`` (``entries`` of
+``amended_bundle`` are the draw's ledger rows, read by attribute, so no database import here).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from inspect_sched.core.assign.rules import Rules
 from inspect_sched.errors import AmendmentRefused
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.schema.policy import policy_from_dict
-from inspect_sched.store.models import LedgerEntry
 
 FORMAT_V2 = "inspect-sched/draw-v2"
 AMENDMENT_FILES = ("amendments.csv", "assignments-current.csv")
@@ -53,7 +55,7 @@ def ledger_body(draw_id: Any, ledger_sequence: Any, a: core.Recorded) -> dict[st
 
 
 def amended_bundle(files: dict[str, bytes], recorded: list[core.Recorded],
-                   entries: dict[int, LedgerEntry], ledger_sequences: dict[int, int]) -> dict[str, bytes]:
+                   entries: dict[int, Any], ledger_sequences: dict[int, int]) -> dict[str, bytes]:
     """The bundle as drawn plus ``amendments.csv`` and ``assignments-current.csv``, with the
     manifest's format raised to draw-v2 and an ``amendments`` block binding the new files
     and each amendment's ledger entry (the drawn manifest core stays recoverable: see

@@ -8,6 +8,13 @@ Hash rules (also in the README, so an outsider can check them):
 * ``ledger.hash = SHA-256(prev_hash + "\\n" + canonical JSON of the ledger body)``.
 * ``plan_commitment = SHA-256(canonical JSON of {format, period, task, policy, filters,
   departments, files: SHA-256 of each inputs/*.csv})``, printed by ``plan`` before the seed.
+
+Standard library only: the auditor's kit reads bundles with it. Writing ``assignments.xlsx``
+needs openpyxl and lives in ``bundle_write``.
+
+Formats: ``inspect-sched/draw-v1`` (release 0.1) and ``inspect-sched/draw-v2``, which adds
+``certificate.json`` (the optimality certificate, ``core/assign/certify.py``). ``READERS``
+says what each format holds; ``verify`` picks the reader by the manifest's ``format``.
 """
 
 from __future__ import annotations
@@ -16,19 +23,51 @@ import csv
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from inspect_sched import __version__
+from inspect_sched.core.assign.certify import CERTIFICATE_FILE
 from inspect_sched.core.derive import Derivation, FrameRow
 from inspect_sched.core.frame import DrawSpec
-from inspect_sched.io.xlsx import Sheet, xlsx_bytes
+from inspect_sched.errors import VerificationError
 from inspect_sched.schema.policy import decimal_string
 
-FORMAT = "inspect-sched/draw-v1"
+FORMAT_V1 = "inspect-sched/draw-v1"
+FORMAT_V2 = "inspect-sched/draw-v2"
+FORMAT = FORMAT_V2  # what new draws write
 PLAN_FORMAT = "inspect-sched/plan-v1"
 GENESIS_HASH = "0" * 64
 CONFIDENTIAL = "内部资料，检查前保密"
+
+
+@dataclass(frozen=True)
+class BundleReader:
+    """What a bundle format holds, so that verify reads each format by its own rules."""
+
+    format: str
+    certificate: bool  # certificate.json proves the teams optimal (else verify re-solves)
+
+
+READERS: dict[str, BundleReader] = {
+    FORMAT_V1: BundleReader(FORMAT_V1, certificate=False),
+    FORMAT_V2: BundleReader(FORMAT_V2, certificate=True),
+}
+
+
+def read_bundle(folder: str | Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by its relative path (``/``-separated)."""
+    root = Path(folder)
+    if not (root / "manifest.json").is_file():
+        err = VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote its bundle to"])
+        err.hint, err.hint_args = "not_a_bundle", {"root": root}
+        raise err
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 FRAME_COLUMNS = [
     "uscc", "name", "district", "stratum", "credit", "risk", "weight", "pi", "pi_decimal",
@@ -99,31 +138,24 @@ def assignment_rows(d: Derivation) -> list[list[str]]:
     return rows
 
 
-def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str) -> bytes:
-    sheet = Sheet(
-        title="检查任务",
-        header=["序号", *ASSIGNMENT_HEADERS_ZH],
-        rows=[[i, *r] for i, r in enumerate(rows, start=1)],
-        preamble=[
-            CONFIDENTIAL,
-            f"{spec.task}  抽查期间 {spec.period.label}  随机种子 {seed}",
-        ],
-        column_widths=[6, 22, 36, 10, 40, 30, 24],
-    )
-    return xlsx_bytes([sheet])
+def task_sheet_preamble(spec: DrawSpec, seed: str) -> list[str]:
+    return [CONFIDENTIAL, f"{spec.task}  抽查期间 {spec.period.label}  随机种子 {seed}"]
 
 
-def derived_files(d: Derivation, *, xlsx: bool = True) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation (``verify`` needs no xlsx)."""
+def rendered_files(d: Derivation, input_files: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every bundle file except the manifest and ``assignments.xlsx``, from a derivation.
+
+    ``input_files``: the canonical ``inputs/*.csv`` bytes when the caller already has them (a
+    stored plan, a bundle just checked), reused instead of serialising 100k records again.
+    """
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
-    arows = assignment_rows(d)
-    files = dict(d.input_files if d.input_files is not None else d.inputs.to_csv_files())
+    files = dict(input_files if input_files is not None else d.inputs.to_csv_files())
     files["frame.csv"] = _csv(FRAME_COLUMNS, rows)
     files["sample.csv"] = _csv(FRAME_COLUMNS, sample)
-    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, arows)
-    if xlsx:
-        files["assignments.xlsx"] = assignments_xlsx(arows, d.spec, d.seed)
+    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, assignment_rows(d))
+    if d.assignment.certificate is not None:
+        files[CERTIFICATE_FILE] = d.assignment.certificate.to_json()
     return files
 
 

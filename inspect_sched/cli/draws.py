@@ -109,12 +109,39 @@ def verify_cmd(bundle: str) -> None:
     Example:
       inspect-sched verify draws/2026-12
     """
-    from inspect_sched.audit.verify import verify_bundle
+    from inspect_sched.audit.verify import verify_report
 
-    problems = verify_bundle(bundle)
-    if problems:
-        raise VerificationError([f"{bundle}: {len(problems)} difference(s):", *(f"  {p}" for p in problems)])
+    report = verify_report(bundle)
+    if report.problems:
+        raise VerificationError([f"{bundle}: {len(report.problems)} difference(s):",
+                                 *(f"  {p}" for p in report.problems)])
     click.echo("verified")
+    for note in report.notes:
+        click.echo(note)
+
+
+@cli.command("auditor-kit")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write inspect-sched-verify.pyz into (created if missing).")
+@handle_errors
+def auditor_kit_cmd(out: str) -> None:
+    """Write inspect-sched-verify.pyz: `verify` for auditors, standard library only (SPEC §11).
+
+    The zipapp holds the very modules `verify` runs; it checks hashes, frame, π, sample,
+    every assignment rule and the optimality certificate without OR-Tools or any install.
+    The file is reproducible: compare its SHA-256 with the one published with the release.
+
+    \b
+    Example:
+      inspect-sched auditor-kit --out kit
+      python3 -I -S kit/inspect-sched-verify.pyz draws/2026-12
+    """
+    from inspect_sched.audit.kit import build_kit
+
+    path, digest = build_kit(out)
+    click.echo(f"auditor's kit: {path}")
+    click.echo(f"sha256: {digest}")
+    click.echo(f"run: python3 -I -S {path} BUNDLE")
 
 
 @cli.command("export")

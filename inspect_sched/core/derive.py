@@ -1,7 +1,8 @@
-"""From frozen inputs, a draw spec and a seed to the sample and the teams: one pure function.
+"""From frozen inputs, a draw spec and a seed to the frame, π and the sample (draw-v1).
 
-``draw`` calls it to make a draw and ``verify`` calls it again on a bundle's own files;
-that the two agree is the whole audit.
+Standard library only: the auditor's kit runs it. ``draw`` calls ``derive_sample`` (through
+``core.solve.derive``, which adds the teams) and ``verify`` calls it again on a bundle's own
+files; that the two agree is the audit of the sample.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from inspect_sched.core.assign import Assignment, Rules, assign, pair_exclusions
+from inspect_sched.core.assign.eligibility import pair_exclusions
+from inspect_sched.core.assign.rules import Assignment, Rules
 from inspect_sched.core.frame import EXCLUSION_REASONS, DrawSpec, FramedFirm, classify, strata_of
 from inspect_sched.core.inputs import Inputs
 from inspect_sched.core.sampling import draw_stratum, inclusion_probabilities, sample_size, ticket
@@ -68,27 +70,34 @@ def summarize(planned: dict[str, PlannedStratum]) -> dict[str, StratumSummary]:
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Sampled:
     spec: DrawSpec
     seed: str
     inputs: Inputs
     rows: list[FrameRow]  # frame.csv order: stratum, then (order ticket, uscc)
     strata: dict[str, StratumSummary]
-    exclusions: dict[tuple[str, str], str]
-    assignment: Assignment
-    # The canonical inputs/*.csv bytes when the caller already has them (a stored plan, a
-    # bundle): the bundle reuses them instead of serialising 100k records again.
-    input_files: dict[str, bytes] | None = None
+    exclusions: dict[tuple[str, str], str]  # (uscc, inspector_id) of the drawn firms -> reason
 
     @property
     def sample(self) -> list[FrameRow]:
         return [r for r in self.rows if r.selected]
 
+    @property
+    def rules(self) -> Rules:
+        return Rules.from_policy(self.spec.policy, self.spec.departments)
 
-def derive(
-    inputs: Inputs, spec: DrawSpec, seed: str, input_files: dict[str, bytes] | None = None,
-) -> Derivation:
-    """Sample every stratum (draw-v1) and assign teams (assign-v1). Raises AssignmentInfeasible."""
+    def with_assignment(self, assignment: Assignment) -> Derivation:
+        return Derivation(self.spec, self.seed, self.inputs, self.rows, self.strata, self.exclusions,
+                          assignment)
+
+
+@dataclass(frozen=True)
+class Derivation(Sampled):
+    assignment: Assignment
+
+
+def derive_sample(inputs: Inputs, spec: DrawSpec, seed: str) -> Sampled:
+    """Frame, π and the systematic sample of every stratum (draw-v1), and the pair exclusions."""
     planned = plan_strata(inputs, spec)
     rows: list[FrameRow] = []
     for stratum, plan in planned.items():
@@ -105,5 +114,4 @@ def derive(
         selected, inputs.inspectors, inputs.conflicts, inputs.history, rules,
         spec.period.first_day, spec.period.last_day,
     )
-    assignment = assign(seed, selected, inputs.inspectors, exclusions, rules)
-    return Derivation(spec, seed, inputs, rows, summarize(planned), exclusions, assignment, input_files)
+    return Sampled(spec, seed, inputs, rows, summarize(planned), exclusions)

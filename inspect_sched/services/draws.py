@@ -21,16 +21,17 @@ from sqlmodel import Session, select
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
     assignment_rows,
-    derived_files,
     ledger_body,
     manifest_bytes,
     manifest_core,
     plan_commitment,
     sha256_hex,
 )
-from inspect_sched.core.derive import Derivation, StratumSummary, derive, plan_strata, summarize
+from inspect_sched.audit.bundle_write import derived_files
+from inspect_sched.core.derive import Derivation, StratumSummary, plan_strata, summarize
 from inspect_sched.core.frame import DrawSpec, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Inputs
+from inspect_sched.core.solve import derive
 from inspect_sched.errors import DrawError, NotFoundError
 from inspect_sched.io.fsutil import check_new_folder, discard_folder, publish_folder, stage_folder
 from inspect_sched.schema.periods import Period, parse_period, utc_timestamp
@@ -170,8 +171,8 @@ def make_draw(
         else:
             assert spec is not None
             inputs, input_files, commitment = _freeze(session, spec)
-    derivation = derive(inputs, spec, seed, input_files)  # slow part, outside any lock
-    files = derived_files(derivation)
+    derivation = derive(inputs, spec, seed)  # slow part, outside any lock
+    files = derived_files(derivation, input_files)
     tmp: Path | None = None
     try:
         with session_scope(engine) as session:

@@ -1,5 +1,10 @@
 """``assign``: the cost-minimal team assignment, solved by the chosen solver and proven optimal.
 
+The result carries a ``Certificate`` for the bundle (``certificate.json``): for the flow
+solvers exact integer duals from the optimal flow's node potentials (``duals``), whose bound
+equals the objective; for CP-SAT GLOP's rounded duals, an honest lower bound. The
+certificate never changes the teams or the objective.
+
 Kept out of the package ``__init__`` so that ``rules``, ``eligibility`` and ``check`` (and an
 auditor's re-check) load without numpy or OR-Tools.
 """
@@ -9,10 +14,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import numpy as np
 import ortools
 
+from inspect_sched.core.assign.certificate import _bound, _lp_duals
+from inspect_sched.core.assign.certify import Certificate, need_key
 from inspect_sched.core.assign.diagnose import _precheck
-from inspect_sched.core.assign.model import _instance
+from inspect_sched.core.assign.duals import flow_duals
+from inspect_sched.core.assign.model import _Instance, _instance
 from inspect_sched.core.assign.rules import Assignment, Rules
 from inspect_sched.core.assign.solvers import choose
 from inspect_sched.core.inputs import Firm, InspectorRec
@@ -40,9 +49,18 @@ def assign(
     inst = _instance(seed, firms, inspectors, exclusions, rules)
     chosen = choose(inst, solver)
     if not inst.firms:
-        return Assignment({}, 0, f"{_ORTOOLS} {chosen.label}", "OPTIMAL")
+        empty = Certificate({}, {}, {i.inspector_id: 0 for i in inst.inspectors}, 0, 0, "empty draw")
+        return Assignment({}, 0, f"{_ORTOOLS} {chosen.label}", "OPTIMAL", empty)
     _precheck(inst, exclusions)
     fs, ins, x, objective = chosen.solve(inst, _per_firm, _per_group)
+    cs = inst_costs(inst, fs, ins)
+    if chosen.name in ("flow", "typed_flow"):
+        duals = flow_duals(inst, fs, ins, cs, x)
+        method = "node potentials of the optimal min-cost flow (exact)"
+    else:
+        lp = _lp_duals(inst, fs, ins, cs)
+        duals = lp[0] if lp is not None else _zero_duals(inst)
+        method = "LP relaxation duals (GLOP, rounded); CP-SAT proved the integer optimum"
     teams: dict[str, list[str]] = defaultdict(list)
     for f, i in zip(fs[x == 1].tolist(), ins[x == 1].tolist(), strict=True):
         teams[inst.firms[f].uscc].append(inst.inspectors[i].inspector_id)
@@ -51,4 +69,33 @@ def assign(
         objective=objective,
         solver=f"{_ORTOOLS} {chosen.label}",
         status="OPTIMAL",
+        certificate=_certificate(inst, duals, objective, method),
+    )
+
+
+def inst_costs(inst: _Instance, fs: np.ndarray, ins: np.ndarray) -> np.ndarray:
+    """The cost of each (firm, inspector) pair given by index arrays."""
+    out = np.empty(len(fs), dtype=np.int64)
+    for f in np.unique(fs).tolist():
+        sel = np.flatnonzero(fs == f)
+        out[sel] = inst.cost[f][np.searchsorted(inst.elig[f], ins[sel])]
+    return out
+
+
+def _zero_duals(inst: _Instance):
+    return (np.zeros(len(inst.firms), dtype=np.int64), {(f, g): 0 for f, need in enumerate(inst.needs)
+            for g in need}, np.zeros(len(inst.inspectors), dtype=np.int64))
+
+
+def _certificate(inst: _Instance, duals, objective: int, method: str) -> Certificate:
+    y_team, y_cover, y_cap = duals
+    bound, _rcs = _bound(inst, duals)
+    return Certificate(
+        team={f.uscc: int(y) for f, y in zip(inst.firms, y_team.tolist(), strict=True)},
+        cover={inst.firms[f].uscc: {need_key(g): int(y_cover[(f, g)]) for g in need}
+               for f, need in enumerate(inst.needs) if need},
+        cap={i.inspector_id: int(y) for i, y in zip(inst.inspectors, y_cap.tolist(), strict=True)},
+        bound=int(bound),
+        objective=int(objective),
+        method=method,
     )

@@ -1,0 +1,251 @@
+"""Check a draw bundle from its own files alone: the one implementation behind ``verify`` and the kit.
+
+Standard library only: ``inspect-sched-verify.pyz`` (the auditor's kit, SPEC §11) runs this
+module as it is. It checks every file hash, the canonical inputs, the plan commitment and
+the ledger hash, re-derives frame, π and sample, reads both task sheets, checks the written
+teams against every assign-v1 rule, and checks the optimality certificate (draw-v2).
+
+Optimality without a certificate (draw-v1), or where duality leaves a gap on a model whose
+LP relaxation is not integral, needs a solver: the tool's ``verify`` passes ``resolve``
+(which re-solves with OR-Tools); the kit has none and says what would check it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspect_sched.audit.amendments import AMENDMENT_FILES, FORMAT_V2, drawn_manifest, verify_amendments
+from inspect_sched.audit.bundle import (
+    ASSIGNMENT_COLUMNS,
+    READERS,
+    chain_hash,
+    file_problems,
+    ledger_body,
+    plan_commitment,
+    read_bundle,
+    rendered_files,
+)
+from inspect_sched.core.assign.certify import (
+    CERTIFICATE_FILE,
+    Certificate,
+    check_certificate,
+    lp_is_integral,
+)
+from inspect_sched.core.assign.check import check_assignment
+from inspect_sched.core.assign.rules import Assignment
+from inspect_sched.core.derive import Sampled, derive_sample
+from inspect_sched.core.frame import DrawSpec
+from inspect_sched.core.inputs import Inputs
+from inspect_sched.errors import InspectSchedError
+from inspect_sched.io.xlsx_read import first_sheet_rows
+
+# The re-solve of the tool's verify: (the sample, the bundle's files, the manifest) -> problems.
+Resolver = Callable[[Sampled, dict[str, bytes], dict[str, Any]], list[str]]
+
+FULL_TOOL = "the full tool's `inspect-sched verify BUNDLE`, which re-solves the assignment with OR-Tools"
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown after "verified": what was not proven
+
+
+def _rows_by_uscc(data: bytes) -> dict[str, dict[str, str]]:
+    return {r["uscc"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8")))}
+
+
+def diff_csv(name: str, found: bytes, expected: bytes) -> list[str]:
+    """Each difference between two CSVs keyed by ``uscc``, naming file, firm and column."""
+    if found == expected:
+        return []
+    try:
+        a, b = _rows_by_uscc(found), _rows_by_uscc(expected)
+    except (UnicodeDecodeError, KeyError, csv.Error):
+        return [f"{name}: not the expected CSV (cannot be read)"]
+    out = []
+    for uscc in sorted(set(a) | set(b)):
+        if uscc not in a:
+            out.append(f"{name}: firm {uscc} is missing (expected {dict(b[uscc])})")
+        elif uscc not in b:
+            out.append(f"{name}: firm {uscc} should not be there")
+        else:
+            for col, want in b[uscc].items():
+                if a[uscc].get(col) != want:
+                    out.append(f"{name}: firm {uscc} column {col}: found {a[uscc].get(col)!r}, expected {want!r}")
+    if not out:
+        out.append(f"{name}: rows are in the wrong order or formatted differently from the re-derived file")
+    return out
+
+
+def xlsx_task_rows(data: bytes) -> list[list[str]]:
+    """The data rows of a task-sheet workbook (the cells under the 序号 header, 序号 left out)."""
+    rows = first_sheet_rows(data)
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "序号") + 1
+    return [(r[1:] + [""] * len(ASSIGNMENT_COLUMNS))[:len(ASSIGNMENT_COLUMNS)] for r in rows[start:]]
+
+
+def _written_teams(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    return {
+        r["uscc"]: tuple(x for x in r["inspector_ids"].split(";") if x)
+        for r in csv.DictReader(io.StringIO(files.get("assignments.csv", b"").decode("utf-8")))
+    }
+
+
+def check_bundle(folder: str | Path, resolve: Resolver | None = None) -> Report:
+    """Every difference between the bundle and what its inputs, policy and seed give."""
+    try:
+        files = read_bundle(folder)  # VerificationError (with a hint) when it is not a bundle
+    except OSError as exc:
+        return Report([f"{folder}: cannot be read ({exc.strerror or exc})"])
+    return check_files(files, resolve)
+
+
+def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Report:
+    try:
+        manifest: dict[str, Any] = json.loads(files["manifest.json"])
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return Report(["manifest.json: not valid JSON"])
+    if not isinstance(manifest, dict):
+        return Report(["manifest.json: not a JSON object"])
+    if manifest.get("format") == FORMAT_V2 and "amendments" in manifest:
+        return _check_amended(files, manifest, resolve)
+    return _check_drawn(files, manifest, resolve)
+
+
+def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+    """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
+    try:
+        drawn = drawn_manifest(manifest)
+    except Exception:  # noqa: BLE001
+        return Report(["manifest.json: malformed amendments block"])
+    drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
+    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    report = _check_drawn(drawn_files, drawn, resolve)
+    if report.problems:
+        return report
+    try:
+        report.problems += verify_amendments(files, manifest)
+    except Exception as exc:  # noqa: BLE001 — any malformed input is a finding, never a traceback
+        report.problems.append(f"cannot re-derive the amendments: {type(exc).__name__}: {exc}")
+    return report
+
+
+def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+    """A bundle as drawn (draw-v1 or draw-v2, no amendments)."""
+    report = Report()
+    problems = report.problems
+    reader = READERS.get(manifest.get("format"))  # type: ignore[arg-type]
+    if reader is None:
+        return Report([f"manifest.json: format is {manifest.get('format')!r}; this version reads "
+                       f"{', '.join(sorted(READERS))} (a newer bundle needs a newer release)"])
+    said = {"missing": "listed in the manifest but missing",
+            "unlisted": "not listed in the manifest (added afterwards?)",
+            "changed": "SHA-256 differs from the manifest (the file was changed)"}
+    listed = manifest.get("files", {})
+    others = {k: v for k, v in files.items() if k != "manifest.json"}
+    for name, problem in file_problems(listed if isinstance(listed, dict) else {}, others):
+        problems.append(f"{name}: {said[problem]}")
+    try:
+        spec = DrawSpec.from_dict(manifest)
+        inputs = Inputs.from_csv_files(files)
+        seed = manifest["seed"]
+    except KeyError as exc:
+        return Report([*problems, f"manifest.json: missing {exc.args[0]!r}"])
+    except InspectSchedError as exc:
+        return Report([*problems, f"cannot re-derive: {exc}"])
+    except (TypeError, AttributeError, ValueError) as exc:
+        return Report([*problems, f"manifest.json: malformed ({exc})"])
+    canonical = inputs.to_csv_files()
+    for name, data in canonical.items():
+        if files.get(name) != data:
+            problems.append(f"{name}: not in canonical form (edited by hand?)")
+    if plan_commitment(spec, canonical) != manifest.get("plan_commitment"):
+        problems.append("manifest.json: plan_commitment does not match the inputs, policy and filters")
+    core = {k: v for k, v in manifest.items() if k != "ledger"}
+    block = manifest.get("ledger", {})
+    try:
+        if chain_hash(block.get("prev_hash", ""), ledger_body(core)) != block.get("hash"):
+            raise ValueError
+    except (KeyError, ValueError, AttributeError, TypeError):
+        problems.append("manifest.json: ledger hash does not match the manifest (it was edited after the draw)")
+    try:
+        s = derive_sample(inputs, spec, seed)
+    except InspectSchedError as exc:
+        return Report([*problems, f"re-deriving the draw fails: {exc}"])
+
+    strata = {name: v.as_dict() for name, v in s.strata.items()}
+    if manifest.get("strata") != strata:
+        problems.append(f"manifest.json: strata {manifest.get('strata')} differ from re-derived {strata}")
+    declared = manifest.get("assignment", {})
+    objective = declared.get("objective", -1) if isinstance(declared, dict) else -1
+    try:
+        written = _written_teams(files)
+    except (UnicodeDecodeError, KeyError, csv.Error, AttributeError):
+        problems.append("assignments.csv: cannot be read")
+        written = {}
+    claimed = Assignment(written, objective if type(objective) is int else -1, "", "")
+    d = s.with_assignment(claimed)
+    expected = rendered_files(d, canonical)
+    names = ["frame.csv", "sample.csv"] + (["assignments.csv"] if written else [])
+    for name in names:
+        problems += diff_csv(name, files.get(name, b""), expected[name])
+    if "assignments.xlsx" in files:
+        want = list(csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8"))))[1:]
+        try:
+            if xlsx_task_rows(files["assignments.xlsx"]) != want:
+                problems.append("assignments.xlsx: rows differ from the task sheet assignments.csv")
+        except Exception:  # noqa: BLE001 — any unreadable workbook is a finding, not a crash
+            problems.append("assignments.xlsx: cannot be read as a workbook")
+    selected = [r.framed.firm for r in s.sample]
+    rules = s.rules
+    rule_problems = [f"assignments.csv: {p}" for p in check_assignment(
+        seed, selected, inputs.inspectors, s.exclusions, rules, claimed)]
+    problems += rule_problems
+
+    # Optimality: by the certificate (draw-v2), else by re-solving (the tool) or not at all (kit).
+    need_resolve = False
+    if not reader.certificate:
+        need_resolve = True
+        if resolve is None:
+            report.notes.append(
+                f"optimality: not certified by duality — this {reader.format} bundle carries no "
+                f"certificate; the teams meet every rule. To check that they are the cheapest, run {FULL_TOOL}."
+            )
+    elif CERTIFICATE_FILE not in files:
+        problems.append(f"{CERTIFICATE_FILE}: missing; a {reader.format} bundle must carry its certificate")
+    elif not rule_problems:
+        try:
+            cert = Certificate.from_json(files[CERTIFICATE_FILE])
+        except ValueError as exc:
+            problems.append(f"{CERTIFICATE_FILE}: {exc}")
+        else:
+            c = check_certificate(seed, selected, inputs.inspectors, s.exclusions, rules, claimed, cert)
+            problems += c.problems
+            if c.bound is not None and c.bound < claimed.objective:
+                gap = (f"the certificate proves only that no assignment costs less than {c.bound}, "
+                       f"and the teams cost {claimed.objective}")
+                if lp_is_integral(selected, inputs.inspectors, s.exclusions, rules):
+                    problems.append(
+                        f"{CERTIFICATE_FILE}: optimality is not certified: {gap}. This draw's LP "
+                        "relaxation is integral (a min-cost flow), so the optimal teams always have a "
+                        "certificate with no gap: the teams are not the cheapest, or the certificate "
+                        "was changed (`inspect-sched verify BUNDLE`, which re-solves with OR-Tools, tells which)"
+                    )
+                else:
+                    need_resolve = True
+                    if resolve is None:
+                        report.notes.append(
+                            f"optimality: not certified by duality — {gap}; this draw's LP relaxation "
+                            "is not integral (an inspector meets two needs of one firm: the tool solved it "
+                            f"with CP-SAT). To check that the teams are the cheapest, run {FULL_TOOL}."
+                        )
+    if need_resolve and resolve is not None and not rule_problems:
+        problems += resolve(s, files, manifest)
+    return report

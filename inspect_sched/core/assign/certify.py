@@ -1,0 +1,170 @@
+"""The optimality certificate of an assignment: its file format and its exact check.
+
+Standard library only: the auditor's kit runs it (the solver side that *finds* the duals is
+``duals.py``). The README ("The optimality certificate") explains the format for a reader
+who wants to check it by hand; in short:
+
+The LP relaxation of assign-v1 over every eligible pair ``j = (f, i)`` with ``0 ≤ x_j ≤ 1``::
+
+    minimise  Σ_j cost_j · x_j
+    team      Σ_{i} x_fi       = k               for each drawn firm f     dual y_team[f]  (free)
+    cover     Σ_{i ∈ g} x_fi   ≥ 1               for each need g of f      dual y_cover[f,g] ≥ 0
+    cap       Σ_{f} x_fi       ≤ max_per_insp.   for each inspector i      dual y_cap[i]   ≤ 0
+
+For any integers with those signs, put ``rc_j = cost_j − y_team[f] − Σ_{g ∋ i} y_cover[f,g] −
+y_cap[i]``. Every assignment ``x`` that meets the rules satisfies (weak duality, the upper
+bounds ``x ≤ 1`` taking the negative reduced costs)::
+
+    Σ cost·x = Σ rc·x + Σ_f k·y_team + Σ y_cover·(cover rows) + Σ y_cap·(loads)
+             ≥ Σ_j min(0, rc_j) + k·Σ y_team + Σ y_cover + max_per_inspector·Σ y_cap  =  bound
+
+So when ``bound`` equals the teams' cost, no assignment is cheaper. Signs are the only
+feasibility condition because the ``x ≤ 1`` duals are ``min(0, rc_j)``, always feasible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inspect_sched.core.assign.rules import CERTIFICATE_FORMAT, Assignment, Certificate, Rules
+from inspect_sched.core.inputs import Firm, InspectorRec
+
+__all__ = ["CERTIFICATE_FILE", "CERTIFICATE_FORMAT", "Certificate", "check_certificate", "lp_is_integral"]
+
+CERTIFICATE_FILE = "certificate.json"
+
+
+def need_key(group: tuple[str, str]) -> str:
+    """("dept", "生态环境") -> "department:生态环境"; ("spec", "辐射") -> "specialty:辐射"."""
+    kind, name = group
+    return ("department:" if kind == "dept" else "specialty:") + name
+
+
+def firm_needs(firm: Firm, rules: Rules) -> list[tuple[str, str]]:
+    """The cover rows of a firm: each task department (when there are several), each specialty."""
+    depts = sorted(set(rules.departments))
+    need = [("dept", d) for d in depts] if len(depts) > 1 else []
+    need += [("spec", s) for s in sorted({rules.specialty_required[t] for t in firm.tags
+                                          if t in rules.specialty_required})]
+    return need
+
+
+def _meets(group: tuple[str, str], inspector: InspectorRec) -> bool:
+    kind, name = group
+    return inspector.department == name if kind == "dept" else name in inspector.specialties
+
+
+def lp_is_integral(
+    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: dict[tuple[str, str], str],
+    rules: Rules,
+) -> bool:
+    """True when the LP relaxation has an integral optimum, so a certificate must close the gap.
+
+    That holds when no eligible inspector meets two needs of the same firm (and no firm has
+    more needs than places): the problem is then a min-cost flow with a slot per need, whose
+    LP is integral. Otherwise (a joint task *and* a specialty held by one person) the tool
+    uses CP-SAT and duality may leave a gap.
+    """
+    for f in firms:
+        need = firm_needs(f, rules)
+        if len(need) > rules.k:
+            return False
+        if len(need) < 2:
+            continue
+        for i in inspectors:
+            if (f.uscc, i.inspector_id) not in exclusions and sum(_meets(g, i) for g in need) > 1:
+                return False
+    return True
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    problems: list[str]  # the certificate is malformed or contradicts the teams
+    bound: int | None  # the bound recomputed over every eligible pair
+    certified: bool  # bound == the teams' cost
+    pairs: int  # eligible pairs the bound was computed over
+
+
+def check_certificate(
+    seed: str,
+    firms: Sequence[Firm],
+    inspectors: Sequence[InspectorRec],
+    exclusions: dict[tuple[str, str], str],
+    rules: Rules,
+    assignment: Assignment,
+    cert: Certificate,
+) -> CertificateCheck:
+    """Recompute the bound exactly over every eligible pair and compare it with the teams' cost.
+
+    ``assignment.objective`` must already be checked against the teams (``check_assignment``).
+    """
+    problems: list[str] = []
+    name = CERTIFICATE_FILE
+    usccs = sorted(f.uscc for f in firms)
+    ids = sorted(i.inspector_id for i in inspectors)
+    if sorted(cert.team) != usccs:
+        problems.append(f"{name}: y_team must name exactly the drawn firms")
+    if sorted(cert.cap) != ids:
+        problems.append(f"{name}: y_cap must name exactly the inspectors of inputs/inspectors.csv")
+    for iid, y in sorted(cert.cap.items()):
+        if y > 0:
+            problems.append(f"{name}: y_cap[{iid}] = {y} must be ≤ 0 (a capacity row is ≤)")
+    for f in sorted(firms, key=lambda f: f.uscc):
+        want = sorted(need_key(g) for g in firm_needs(f, rules))
+        got = cert.cover.get(f.uscc, {})
+        if sorted(got) != want:
+            problems.append(f"{name}: y_cover[{f.uscc}] must name exactly the firm's needs {want}")
+        for key, y in sorted(got.items()):
+            if y < 0:
+                problems.append(f"{name}: y_cover[{f.uscc}][{key}] = {y} must be ≥ 0 (a cover row is ≥)")
+    extra = sorted(set(cert.cover) - set(usccs))
+    if extra:
+        problems.append(f"{name}: y_cover names firms that were not drawn: {', '.join(extra)}")
+    if cert.objective != assignment.objective:
+        problems.append(f"{name}: objective {cert.objective} differs from the teams' cost {assignment.objective}")
+    if problems:
+        return CertificateCheck(problems, None, False, 0)
+
+    k, cap = rules.k, rules.max_per_inspector
+    bound = k * sum(cert.team.values()) + cap * sum(cert.cap.values())
+    bound += sum(sum(v.values()) for v in cert.cover.values())
+    insp = sorted(inspectors, key=lambda i: i.inspector_id)
+    ids = [i.inspector_id for i in insp]
+    id_bytes = [i.encode() for i in ids]
+    y_cap = [cert.cap[i] for i in ids]
+    blocked: dict[str, set[str]] = {}
+    for uscc, iid in exclusions:
+        blocked.setdefault(uscc, set()).add(iid)
+    members: dict[tuple[str, str], set[int]] = {}
+    pairs = 0
+    # The hot loop of the kit (every eligible pair, 14 million in a province draw): list
+    # comprehensions over plain ints; the cost is the pair's ticket's top 40 bits (assign_cost).
+    sha, from_bytes = hashlib.sha256, int.from_bytes
+    everyone = range(len(insp))
+    for f in sorted(firms, key=lambda f: f.uscc):
+        out = blocked.get(f.uscc)
+        idx = [n for n in everyone if ids[n] not in out] if out else everyone
+        prefix = f"{seed}|assign|{f.uscc}|".encode()
+        costs = [from_bytes(sha(prefix + id_bytes[n]).digest()[:5], "big") for n in idx]
+        base = cert.team[f.uscc]
+        # rc < 0 exactly when cost < y_team + y_cap[i] + Σ y_cover of the needs i meets.
+        threshold = [base + y_cap[n] for n in idx]
+        for g in firm_needs(f, rules):
+            y = cert.cover[f.uscc][need_key(g)]
+            if y:
+                if g not in members:
+                    members[g] = {n for n, i in enumerate(insp) if _meets(g, i)}
+                m = members[g]
+                threshold = [t + y if n in m else t for t, n in zip(threshold, idx, strict=True)]
+        bound += sum(c - t for c, t in zip(costs, threshold, strict=True) if c < t)
+        pairs += len(idx)
+    if bound != cert.bound:
+        problems.append(f"{name}: bound says {cert.bound}, the duals give {bound} over the {pairs} eligible pairs")
+    if bound > assignment.objective:
+        problems.append(
+            f"{name}: the duals prove that every assignment costs at least {bound}, more than the "
+            f"teams' {assignment.objective}: the teams or the certificate were changed"
+        )
+    return CertificateCheck(problems, bound, bound == assignment.objective, pairs)
