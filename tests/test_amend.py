@@ -74,6 +74,7 @@ def test_replace_export_verify_round_trip(drawn: str, tmp_path: Path) -> None:
     assert [r["uscc"] for r in current] == [u for u in order if u != victim] + [a.replacement]
     assert current[-1]["inspector_ids"] == a.team
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    # Draws are written as draw-v2 since issue 9 (formula-safe CSV cells); the drawn format is kept.
     assert manifest["format"] == "inspect-sched/draw-v2" and manifest["drawn_format"] == "inspect-sched/draw-v2"
     assert run(url, "verify", str(folder)).startswith("verified")
     assert "chain intact" in run(url, "ledger", "verify")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -126,6 +128,83 @@ def xlsx_missing_sheet() -> bytes:
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("hello.txt", "not a workbook")
     return buf.getvalue()
+
+
+def _rewrite_xlsx(data: bytes, change: Callable[[str, bytes], bytes]) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, change(name, src.read(name)))
+    return out.getvalue()
+
+
+def dimension_bomb_xlsx() -> bytes:
+    """5 KB declaring A1:XFD1048576, with one cell at XFD1048576: read naively, 17 billion cells."""
+
+    def change(name: str, body: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            body = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', body)
+            body = body.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr">'
+                                                 b"<is><t>x</t></is></c></row></sheetData>")
+        return body
+
+    return _rewrite_xlsx(xlsx_bytes(ENT, [GOOD_ENT]), change)
+
+
+def shared_strings_bomb_xlsx() -> bytes:
+    """About 414 KB whose shared strings expand to 170 MB (10 million entries)."""
+    n = 10_000_000
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            b'<Default Extension="xml" ContentType="application/xml"/>'
+            b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml"'
+            b' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ).encode(),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ).encode(),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+        ).encode(),
+        "xl/worksheets/sheet1.xml": (
+            f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData><row r="1">'
+            '<c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+        ).encode(),
+        "xl/sharedStrings.xml": (f'<?xml version="1.0"?><sst xmlns="{main}" count="{n}" uniqueCount="{n}">'.encode()
+                                 + b"<si><t>a</t></si>" * n + b"</sst>"),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+def mixed_encoding_csv() -> bytes:
+    """GBK, with line 3 pasted in as UTF-8 (valid GB18030 too, so it decodes as mojibake)."""
+    lines = [",".join(ENT).encode("gbk"), ",".join(GOOD_ENT).encode("gbk"),
+             f"{U1},甲乙,天元".encode()]  # reads as 鐢蹭箼,澶╁厓 in GB18030
+    return b"\n".join(lines) + b"\n"
+
+
+def out_symlink(tmp: Path, _b: Base) -> list[str]:
+    (tmp / "real").mkdir()
+    (tmp / "link").symlink_to(tmp / "real")
+    return ["draw", "--period", "2026-11", "--seed", SEED, "--out", str(tmp / "link")]
 
 
 # ---------------------------------------------------------------------------- the catalogue
@@ -450,6 +529,74 @@ CASES: dict[str, Case] = {
     "import_missing_file": Case(const("import", "enterprises", "{tmp}/nope.csv"), ("nope.csv",), code=2),
     "import_unknown_kind": Case(const("import", "firms", "{tmp}/nope.csv"), ("firms",), code=2),
     "unknown_command": Case(const("frobnicate"), ("frobnicate",), code=2),
+    # --- issue 9: text rules (SPEC §9)
+    "inspector_id_with_semicolon": Case(
+        imp("inspectors", "i.csv", csv_bytes(INS, [["A0;B0", "张", "", "2030-01-01", "是"]])),
+        ("{file}", "row 2", "执法证号", "may not contain ';'"),
+    ),
+    "inspector_id_fullwidth_semicolon": Case(
+        imp("inspectors", "i.csv", csv_bytes(INS, [["Ａ０；Ｂ０", "张", "", "2030-01-01", "是"]])),
+        ("{file}", "row 2", "A0;B0", "may not contain ';'"),
+    ),
+    "inspector_id_with_space": Case(
+        imp("conflicts", "c.csv", csv_bytes(["执法证号", "统一社会信用代码"], [["A0 B0", U1]])),
+        ("{file}", "row 2", "spaces"),
+    ),
+    "results_inspector_ids_with_space": Case(
+        results(lambda b: [[b.drawn[-1], _today(), "未发现问题", "", "ZZ4302000000 ZZ4302000001"]]),
+        ("results.csv", "row 2", "spaces"),
+    ),
+    "esc_in_firm_name": Case(
+        imp("enterprises", "e.csv", ent([U1, "甲\x1b[31m公司", "荷塘区"])), ("{file}", "row 3", "U+001B"),
+    ),
+    "zero_width_space_in_district": Case(
+        imp("enterprises", "e.csv", ent([U1, "甲公司", "荷塘区\u200b"])), ("{file}", "row 3", "U+200B"),
+    ),
+    "zero_width_joiner_in_xlsx_cell": Case(
+        imp("enterprises", "e.xlsx", lambda: xlsx_bytes(ENT, [GOOD_ENT, [U1, "甲\u200d公司", "荷塘区"]])),
+        ("{file}", "B3", "U+200D"),
+    ),
+    "vertical_tab_in_conflict_reason": Case(
+        imp("conflicts", "c.csv", csv_bytes(["执法证号", "统一社会信用代码", "回避原因"], [["A1", U1, "亲属\x0b关系"]])),
+        ("{file}", "row 2", "U+000B"),
+    ),
+    "bel_in_results_measures": Case(
+        results(lambda b: [[b.drawn[-1], _today(), "责令改正", "罚款\x07", ""]]), ("results.csv", "row 2", "U+0007"),
+    ),
+    "line_break_in_firm_name": Case(
+        imp("enterprises", "e.csv", ent([U1, '"甲\n公司"', "荷塘区"])), ("{file}", "row 3", "line break"),
+    ),
+    "mixed_encodings": Case(
+        imp("enterprises", "e.csv", mixed_encoding_csv()), ("{file}", "mixes encodings", "line(s) 3", "UTF-8"),
+    ),
+    "xlsx_dimension_bomb": Case(
+        imp("enterprises", "e.xlsx", dimension_bomb_xlsx), ("{file}", "row 1048576", "XFD", "1,000 columns"),
+    ),
+    "xlsx_shared_strings_bomb": Case(
+        imp("enterprises", "e.xlsx", shared_strings_bomb_xlsx), ("{file}", "sharedStrings.xml", "zip bomb"),
+    ),
+    # --- issue 9: plans, redraws and task names (SPEC §7)
+    "redraw_without_reason": Case(draw_args(period="2026-12"), ("REDRAW", "--reason", "nothing was recorded")),
+    "redraw_by_lookalike_task_without_reason": Case(
+        draw_args("--task", "\u2f47常双随机抽查", period="2026-12"), ("REDRAW", "--reason"),
+    ),
+    "task_with_zero_width_space": Case(
+        draw_args("--task", "日常双随机抽查\u200b", "--reason", "x", period="2026-12"), ("task name", "U+200B"),
+    ),
+    "task_forging_a_ledger_line": Case(
+        draw_args("--task", "x\n#9 2026-12-01T00:00:00Z draw 9 2026-12 FAKE"), ("task name", "U+000A"),
+    ),
+    "reason_with_escape": Case(draw_args("--reason", "a\x1b[2Jb", period="2026-12"), ("--reason", "U+001B")),
+    "plan_already_used": Case(
+        const("draw", "--plan", "1", "--period", "2026-12", "--seed", SEED, "--reason", "x", "--out", "{tmp}/out"),
+        ("plan 1 was already used by draw 1",),
+    ),
+    "plan_show_missing": Case(const("plan", "show", "999"), ("plan 999", "does not exist")),
+    "plan_list_with_period": Case(const("plan", "--period", "2026-12", "list"), ("plan list",), code=2),
+    # --- issue 9: files and verification (SPEC §9)
+    "out_is_a_symlink": Case(out_symlink, ("symbolic link",)),
+    "out_is_dot_dot": Case(const("draw", "--period", "2026-11", "--seed", SEED, "--out", ".."), ("--out", "'..'")),
+    "ledger_verify_unknown_head": Case(const("ledger", "verify", "--head", "0" * 64), ("is not in the ledger",)),
 }
 
 
@@ -480,7 +627,19 @@ def test_bad_input_is_refused_cleanly_and_changes_nothing(base: Base, tmp_path: 
 
 
 def test_the_catalogue_is_big_enough() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 100
+
+
+@pytest.mark.parametrize("make", [dimension_bomb_xlsx, shared_strings_bomb_xlsx])
+def test_xlsx_bombs_are_refused_in_seconds(sqlite_url: str, tmp_path: Path, make: Callable[[], bytes]) -> None:
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(make())
+    assert path.stat().st_size < 500_000  # the issue's bomb was 418 KB
+    start = time.monotonic()
+    r = invoke(sqlite_url, ["import", "enterprises", str(path)])
+    elapsed = time.monotonic() - start
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert elapsed < 15, f"took {elapsed:.1f} s"  # was > 120 s before issue 9
 
 
 # ---------------------------------------------------------------------------- accept what the user means

@@ -21,6 +21,8 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
     for name, cmd in sorted(group.commands.items()):
         path = (*prefix, name)
         if isinstance(cmd, click.Group):
+            if cmd.invoke_without_command:  # `plan --period P` is a command as well as a group
+                out.append(path)
             out += _commands(cmd, path)
         else:
             out.append(path)
@@ -34,7 +36,8 @@ def test_every_spec_command_exists() -> None:
     names = {" ".join(c) for c in COMMANDS}
     for required in ["init", "demo", "fixtures generate", "import enterprises", "import inspectors",
                      "import positive-list", "import conflicts", "import history", "plan", "draw", "verify",
-                     "results import", "publish", "ledger list", "ledger verify", "report"]:
+                     "results import", "publish", "ledger list", "ledger verify", "report",
+                     "ledger head", "plan list", "plan show"]:
         assert required in names
 
 

@@ -1,7 +1,12 @@
 """Concurrency: several draws started at the same moment as separate processes against one
-database (SQLite file, PostgreSQL database) all succeed, get unique gap-free ledger
-sequence numbers, keep the chain intact and leave exactly one current draw per
-(period, task) — draws of the same period and task become a chain of redraws.
+database (SQLite file, PostgreSQL database) get unique gap-free ledger sequence numbers,
+keep the chain intact and leave exactly one current draw per (period, task) — draws of the
+same period and task become a chain of redraws (each gives --reason, as a redraw must).
+
+A draw whose frozen inputs another racing draw made stale (a firm of its frame drawn
+meanwhile, e.g. November racing December) is refused under the ledger lock with "run the
+draw again", records nothing, and succeeds when run again: both can never pass on stale
+exclusions (SPEC §7).
 """
 
 from __future__ import annotations
@@ -74,13 +79,19 @@ def test_simultaneous_draws_all_succeed_and_keep_the_ledger_whole(
         ]
         if task:
             args += ["--task", task]
+        args += ["--reason", "并发测试"]
         procs.append(
             subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         )
     results = [p.communicate(timeout=180) + (p.returncode,) for p in procs]
     for k, (_out, err, rc) in enumerate(results):
-        assert rc == 0, f"draw {k} failed (exit {rc}): {err}"
         assert "Traceback" not in err
+        if rc != 0:
+            assert rc == 1 and "run the draw again" in err, f"draw {k} failed (exit {rc}): {err}"
+            assert not (tmp_path / f"d{k}").exists()
+            period, task = JOBS[k]
+            cli_ok(db_url, "draw", "--period", period, "--seed", f"{31415926535897932384 + k}",
+                   *(["--task", task] if task else []), "--reason", "并发测试", "--out", str(tmp_path / f"d{k}"))
 
     engine = get_engine(db_url)
     with Session(engine) as s:

@@ -62,6 +62,9 @@ def draw_cmd(db: str, seed: str, out: Path) -> list[str]:
         "2026-12",
         "--seed",
         seed,
+        # Every draw after the first is a redraw of the same period and task: it needs a reason.
+        "--reason",
+        "崩溃测试",
         "--out",
         str(out),
     ]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dbdump
 import pytest
 from click.testing import CliRunner
 from helpers import LOADS, load_pool
@@ -68,7 +69,7 @@ def test_draw_records_everything_and_verifies(db_url: str, pool: Path, tmp_path:
     for p in [out, *out.rglob("*")]:
         assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
     code, text = run(db_url, "verify", str(out))
-    assert (code, text.strip()) == (0, "verified")
+    assert code == 0 and text.splitlines()[0] == "verified"
     code, text = run(db_url, "ledger", "verify")
     assert code == 0, text
 
@@ -112,13 +113,20 @@ def test_rehashed_tampering_is_still_caught(sqlite_url: str, pool: Path, tmp_pat
 def test_redraw_is_recorded_as_such(db_url: str, pool: Path, tmp_path: Path) -> None:
     load_pool(db_url, pool)
     assert run(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))[0] == 0
+    before = dbdump.dump(db_url)
     code, text = run(db_url, "draw", "--period", "2026-12", "--seed", "99999", "--out", str(tmp_path / "b"))
-    assert code == 0 and "REDRAW of draw" in text
+    assert code == 1 and "--reason" in text and not (tmp_path / "b").exists()
+    assert dbdump.dump(db_url) == before  # a redraw without a reason records nothing
+    code, text = run(db_url, "draw", "--period", "2026-12", "--seed", "99999", "--reason", "种子公布有误",
+                     "--out", str(tmp_path / "b"))
+    assert code == 0 and "REDRAW of draw" in text and "种子公布有误" in text
     first, second = draws(db_url)
     assert second.redraw_of == first.id and first.superseded_by == second.id
     assert json.loads((tmp_path / "b" / "manifest.json").read_text("utf-8"))["redraw_of"] == first.id
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text("utf-8"))["redraw_reason"] == "种子公布有误"
     code, listing = run(db_url, "ledger", "list")
     assert code == 0 and f"REDRAW of {first.id}" in listing and listing.count("\n") == 2
+    assert "reason: 种子公布有误" in listing
     # The redraw's frame is built as if the first draw had not been made.
     h = (tmp_path / "b" / "inputs" / "history.csv").read_text("utf-8")
     assert f"draw:{first.id}" not in h

@@ -31,7 +31,8 @@ def test_full_cycle_with_redraw(db_url: str, tmp_path: Path) -> None:
     plan_id = re.search(r"^plan (\d+):", out, re.M).group(1)  # type: ignore[union-attr]
     run(db_url, "draw", "--plan", plan_id, "--period", "2026-12", "--seed", "31415926535897932384",
         "--out", str(tmp_path / "d1"))
-    out = run(db_url, "draw", "--period", "2026-12", "--seed", "27182818284590452353", "--out", str(tmp_path / "d2"))
+    out = run(db_url, "draw", "--period", "2026-12", "--seed", "27182818284590452353",
+              "--reason", "首次抽取的种子公布有误", "--out", str(tmp_path / "d2"))
     assert "REDRAW of draw 1" in out
     first, second = drawn_firms(engine, 1), drawn_firms(engine, 2)
 

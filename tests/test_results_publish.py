@@ -315,7 +315,8 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
 ) -> None:
     url, first = drawn
     engine = get_engine(url)
-    out = run(url, "draw", "--period", "2026-12", "--seed", "99999999999999999999", "--out", str(tmp_path / "b2"))
+    out = run(url, "draw", "--period", "2026-12", "--seed", "99999999999999999999",
+              "--reason", "计划调整", "--out", str(tmp_path / "b2"))
     assert "REDRAW of draw 1" in out
     # A firm of the superseded draw that was visited before the redraw: accepted, with a warning.
     rows = full_results(engine, first)[:1]
@@ -325,7 +326,7 @@ def test_redraw_is_stated_and_superseded_draw_still_takes_results(
     pub = tmp_path / "pub"
     run(url, "publish", "--draw", "2", "--out", str(pub), "--format", "csv")
     facts, _, _ = _public_csv(pub / "public-draw-2.csv")
-    assert facts["redraw_of"] == 1
+    assert facts["redraw_of"] == 1 and facts["redraw_reason"] == "计划调整"
     run(url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv,html")
     facts, _, table = _public_csv(pub / "public-draw-1.csv")
     assert facts["superseded_by"] == 2 and len(table) == 1

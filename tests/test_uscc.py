@@ -56,3 +56,72 @@ def test_table_driven_check_agrees_with_the_gb32100_formula():
         assert uscc.problem(first17 + want) is None
         wrong = uscc.ALPHABET[(uscc.ALPHABET.index(want) + rnd.randrange(1, 31)) % 31]
         assert "check character" in uscc.problem(first17 + wrong)
+
+
+# SPEC §5 written out again, independently of inspect_sched.schema.uscc, so that a changed
+# weight or modulus there cannot also change what the tests expect.
+SPEC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+SPEC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def spec_check(first17: str) -> str:
+    total = sum(SPEC_ALPHABET.index(c) * w for c, w in zip(first17, SPEC_WEIGHTS, strict=True))
+    return SPEC_ALPHABET[(31 - total % 31) % 31]
+
+
+def spec_code(prefix: str, check: str) -> str:
+    """A valid code with check character ``check``: ``prefix`` (16 chars) plus the one 17th
+    character that makes it so (the 17th weight, 28, is invertible mod 31)."""
+    for c17 in SPEC_ALPHABET:
+        if spec_check(prefix + c17) == check:
+            return prefix + c17 + check
+    raise AssertionError(f"no 17th character gives check {check!r} for {prefix!r}")
+
+
+def test_weights_are_powers_of_three_mod_31():
+    assert SPEC_WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
+    assert uscc.WEIGHTS == SPEC_WEIGHTS
+    assert spec_check("91512081MA62K0260") == "E"  # the SPEC's own example
+
+
+# Codes whose check characters are 0, 1 and letters, built by the formula above from
+# realistic prefixes (registration authority 9 and 1, type 1 and 2, 株洲 area codes), so that
+# every position, the 17th included, carries a non-zero value.
+KNOWN_VALID = [
+    spec_code("91430200MA4L2B3C", ch)
+    for ch in ("0", "1", "A", "Y", "9")
+] + [
+    spec_code("9143020278391XQ2", "0"),
+    spec_code("1143020000718463", "1"),
+    spec_code("92430211MA4PRT8W", "K"),
+    spec_code("52430203MJK123YH", "X"),
+]
+
+
+@pytest.mark.parametrize("code", KNOWN_VALID)
+def test_independently_built_codes_are_valid_and_every_other_check_character_is_not(code):
+    assert uscc.problem(code) is None
+    assert uscc.make(code[:17]) == code
+    for ch in SPEC_ALPHABET:
+        if ch != code[17]:
+            assert not uscc.is_valid(code[:17] + ch)
+
+
+def test_seventeenth_character_is_weighted():
+    """The SPEC example's 17th character is 0, so it cannot tell weight 28 from any other."""
+    codes = [c for c in KNOWN_VALID if c[16] != "0"]
+    assert len({c[17] for c in KNOWN_VALID} & {"0", "1"}) == 2 and any(c[17].isalpha() for c in KNOWN_VALID)
+    assert codes
+    for c in codes:
+        assert uscc.check_char(c[:17]) == spec_check(c[:17]) == c[17]
+
+
+def test_check_character_needs_exactly_seventeen_characters():
+    for prefix in ("9143020", "91430200MA4L2B3C12"):
+        with pytest.raises(ValueError):
+            uscc.make(prefix)
+
+
+def test_bad_characters_are_all_named_with_the_whole_alphabet():
+    assert uscc.problem("91512081IA62KO260E") == (
+        "contains 'IO'; allowed are 0-9 and ABCDEFGHJKLMNPQRTUWXY (no I, O, S, V, Z)")

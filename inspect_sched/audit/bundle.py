@@ -33,6 +33,7 @@ from inspect_sched.core.assign.certify import CERTIFICATE_FILE
 from inspect_sched.core.derive import Derivation, FrameRow
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.errors import VerificationError
+from inspect_sched.io.text import csv_escape, csv_unescape
 from inspect_sched.schema.policy import decimal_string
 
 FORMAT_V1 = "inspect-sched/draw-v1"
@@ -41,20 +42,8 @@ FORMAT = FORMAT_V2  # what new draws write
 PLAN_FORMAT = "inspect-sched/plan-v1"
 GENESIS_HASH = "0" * 64
 CONFIDENTIAL = "内部资料，检查前保密"
-
-
-@dataclass(frozen=True)
-class BundleReader:
-    """What a bundle format holds, so that verify reads each format by its own rules."""
-
-    format: str
-    certificate: bool  # certificate.json proves the teams optimal (else verify re-solves)
-
-
-READERS: dict[str, BundleReader] = {
-    FORMAT_V1: BundleReader(FORMAT_V1, certificate=False),
-    FORMAT_V2: BundleReader(FORMAT_V2, certificate=True),
-}
+# A bundle file bigger than this is not one the tool wrote for any real pool; refuse to parse it.
+MAX_BUNDLE_FILE = 2 << 30
 
 
 def read_bundle(folder: str | Path) -> dict[str, bytes]:
@@ -64,10 +53,15 @@ def read_bundle(folder: str | Path) -> dict[str, bytes]:
         err = VerificationError([f"{root}: no manifest.json here; give the folder a draw wrote its bundle to"])
         err.hint, err.hint_args = "not_a_bundle", {"root": root}
         raise err
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_symlink():
+            raise VerificationError([f"{p}: is a symbolic link; a bundle holds plain files only"])
+        if p.is_file():
+            if p.stat().st_size > MAX_BUNDLE_FILE:
+                raise VerificationError([f"{p}: {p.stat().st_size:,} bytes, too big for a bundle file"])
+            out[p.relative_to(root).as_posix()] = p.read_bytes()
+    return out
 
 FRAME_COLUMNS = [
     "uscc", "name", "district", "stratum", "credit", "risk", "weight", "pi", "pi_decimal",
@@ -75,6 +69,43 @@ FRAME_COLUMNS = [
 ]
 ASSIGNMENT_COLUMNS = ["uscc", "name", "district", "address", "inspector_ids", "inspector_names"]
 ASSIGNMENT_HEADERS_ZH = ["统一社会信用代码", "单位名称", "所属区县", "地址", "检查人员执法证号", "检查人员姓名"]
+
+
+@dataclass(frozen=True)
+class BundleFormat:
+    """How one bundle format writes and reads its files; verify picks it by ``manifest.format``.
+
+    draw-v1 (release 0.1): CSV cells as they are, no certificate (verify re-solves).
+    draw-v2: formula-like CSV cells get a leading ``'`` (SPEC §9), a redraw's manifest
+    carries ``redraw_reason``, and ``certificate.json`` proves the teams optimal.
+    """
+
+    name: str
+    escape_csv: bool
+    certificate: bool
+
+    @property
+    def format(self) -> str:
+        return self.name
+
+    def cell_out(self, cell: str) -> str:
+        return csv_escape(cell) if self.escape_csv else cell
+
+    def cell_in(self, cell: str) -> str:
+        return csv_unescape(cell) if self.escape_csv else cell
+
+    def read_rows(self, data: bytes) -> list[dict[str, str]]:
+        """A bundle CSV as dicts, cells unescaped; raises UnicodeDecodeError or csv.Error."""
+        return [{k: self.cell_in(v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in csv.DictReader(io.StringIO(data.decode("utf-8")))]
+
+
+FORMATS: dict[str, BundleFormat] = {
+    FORMAT_V1: BundleFormat(FORMAT_V1, escape_csv=False, certificate=False),
+    FORMAT_V2: BundleFormat(FORMAT_V2, escape_csv=True, certificate=True),
+}
+READERS = FORMATS  # verify picks the reader by the manifest's ``format``
+CURRENT = FORMATS[FORMAT]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -98,11 +129,11 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _csv(header: list[str], rows: list[list[str]]) -> bytes:
+def _csv(header: list[str], rows: list[list[str]], fmt: BundleFormat = CURRENT) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([fmt.cell_out(c) for c in r] for r in rows)
     return buf.getvalue().encode("utf-8")
 
 
@@ -142,18 +173,14 @@ def task_sheet_preamble(spec: DrawSpec, seed: str) -> list[str]:
     return [CONFIDENTIAL, f"{spec.task}  抽查期间 {spec.period.label}  随机种子 {seed}"]
 
 
-def rendered_files(d: Derivation, input_files: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """Every bundle file except the manifest and ``assignments.xlsx``, from a derivation.
-
-    ``input_files``: the canonical ``inputs/*.csv`` bytes when the caller already has them (a
-    stored plan, a bundle just checked), reused instead of serialising 100k records again.
-    """
+def rendered_files(d: Derivation, fmt: BundleFormat = CURRENT) -> dict[str, bytes]:
+    """Every bundle file except the manifest and ``assignments.xlsx``, as ``fmt`` writes them."""
     rows = [frame_row(r) for r in d.rows]
     sample = [frame_row(r) for r in d.sample]
-    files = dict(input_files if input_files is not None else d.inputs.to_csv_files())
-    files["frame.csv"] = _csv(FRAME_COLUMNS, rows)
-    files["sample.csv"] = _csv(FRAME_COLUMNS, sample)
-    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, assignment_rows(d))
+    files = dict(d.inputs.to_csv_files(escape=fmt.escape_csv))
+    files["frame.csv"] = _csv(FRAME_COLUMNS, rows, fmt)
+    files["sample.csv"] = _csv(FRAME_COLUMNS, sample, fmt)
+    files["assignments.csv"] = _csv(ASSIGNMENT_COLUMNS, assignment_rows(d), fmt)
     if d.assignment.certificate is not None:
         files[CERTIFICATE_FILE] = d.assignment.certificate.to_json()
     return files
@@ -170,10 +197,10 @@ def plan_commitment(spec: DrawSpec, input_files: dict[str, bytes]) -> str:
 
 def manifest_core(
     d: Derivation, files: dict[str, bytes], *, draw_id: int, sequence: int, redraw_of: int | None,
-    created_at: str, commitment: str,
+    created_at: str, commitment: str, redraw_reason: str | None = None,
 ) -> dict[str, Any]:
     a = d.assignment
-    return {
+    core = {
         "format": FORMAT,
         "tool_version": __version__,
         "draw_id": draw_id,
@@ -187,6 +214,9 @@ def manifest_core(
         "files": {k: sha256_hex(v) for k, v in sorted(files.items())},
         "plan_commitment": commitment,
     }
+    if redraw_reason is not None:
+        core["redraw_reason"] = redraw_reason
+    return core
 
 
 def ledger_body(core: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +230,8 @@ def ledger_body(core: dict[str, Any]) -> dict[str, Any]:
         "seed": core["seed"],
         "redraw_of": core["redraw_of"],
         "created_at": core["created_at"],
+        # draw-v2: a redraw's reason is in the ledger too (v1 manifests have none).
+        **({"redraw_reason": core["redraw_reason"]} if "redraw_reason" in core else {}),
         "manifest_core_sha256": sha256_hex(canonical_json(core).encode("utf-8")),
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from inspect_sched.audit.bundle import (
     ASSIGNMENT_HEADERS_ZH,
+    CURRENT,
+    BundleFormat,
     assignment_rows,
     rendered_files,
     task_sheet_preamble,
@@ -24,8 +26,8 @@ def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str) -> bytes:
     return xlsx_bytes([sheet])
 
 
-def derived_files(d: Derivation, input_files: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation (``input_files``: see ``rendered_files``)."""
-    files = rendered_files(d, input_files)
+def derived_files(d: Derivation, fmt: BundleFormat = CURRENT) -> dict[str, bytes]:
+    """Every bundle file except the manifest, from a derivation, as ``fmt`` writes them."""
+    files = rendered_files(d, fmt)
     files["assignments.xlsx"] = assignments_xlsx(assignment_rows(d), d.spec, d.seed)
     return files

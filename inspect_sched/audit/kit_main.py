@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {p}", file=sys.stderr)
         return 1
     print("verified")
+    # What an outsider compares with what was published (SPEC §9).
+    print(f"  plan commitment: {report.commitment}")
+    print(f"  manifest sha256: {report.manifest_sha256}")
+    print(f"  ledger hash:     {report.ledger_hash}")
     for note in report.notes:
         print(note)
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inspect_sched.audit.bundle import rendered_files
+from inspect_sched.audit.bundle import CURRENT, READERS, rendered_files
 from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv
 from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Sampled
@@ -24,8 +24,9 @@ def resolve(s: Sampled, files: dict[str, bytes], manifest: dict[str, Any]) -> li
         a = assign(s.seed, selected, s.inputs.inspectors, s.exclusions, s.rules)
     except InspectSchedError as exc:
         return [f"re-solving the assignment fails: {exc}"]
+    fmt = READERS.get(str(manifest.get("format")), CURRENT)
     problems = diff_csv("assignments.csv", files.get("assignments.csv", b""),
-                        rendered_files(s.with_assignment(a))["assignments.csv"])
+                        rendered_files(s.with_assignment(a), fmt)["assignments.csv"], fmt)
     declared = manifest.get("assignment", {})
     objective = declared.get("objective") if isinstance(declared, dict) else None
     if objective != a.objective:
@@ -34,6 +35,7 @@ def resolve(s: Sampled, files: dict[str, bytes], manifest: dict[str, Any]) -> li
 
 
 def verify_report(folder: str | Path) -> Report:
+    """Problems, notes on what was not proven, and the commitment and hashes that were checked."""
     return check_bundle(folder, resolve=resolve)
 
 

@@ -24,12 +24,14 @@ from inspect_sched.audit.amendments import AMENDMENT_FILES, FORMAT_V2, drawn_man
 from inspect_sched.audit.bundle import (
     ASSIGNMENT_COLUMNS,
     READERS,
+    BundleFormat,
     chain_hash,
     file_problems,
     ledger_body,
     plan_commitment,
     read_bundle,
     rendered_files,
+    sha256_hex,
 )
 from inspect_sched.core.assign.certify import (
     CERTIFICATE_FILE,
@@ -42,7 +44,8 @@ from inspect_sched.core.assign.rules import Assignment
 from inspect_sched.core.derive import Sampled, derive_sample
 from inspect_sched.core.frame import DrawSpec
 from inspect_sched.core.inputs import Inputs
-from inspect_sched.errors import InspectSchedError
+from inspect_sched.errors import InspectSchedError, VerificationError
+from inspect_sched.io.text import seed_problem
 from inspect_sched.io.xlsx_read import first_sheet_rows
 
 # The re-solve of the tool's verify: (the sample, the bundle's files, the manifest) -> problems.
@@ -55,22 +58,26 @@ FULL_TOOL = "the full tool's `inspect-sched verify BUNDLE`, which re-solves the 
 class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown after "verified": what was not proven
+    # What was checked, printed so that an outsider can compare it with what was published (SPEC §9).
+    commitment: str = ""
+    manifest_sha256: str = ""
+    ledger_hash: str = ""
 
 
-def _rows_by_uscc(data: bytes) -> dict[str, dict[str, str]]:
-    return {r["uscc"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8")))}
+def _rows_by_uscc(data: bytes, fmt: BundleFormat) -> dict[str, dict[str, str]]:
+    return {r["uscc"]: r for r in fmt.read_rows(data)}
 
 
-def diff_csv(name: str, found: bytes, expected: bytes) -> list[str]:
+def diff_csv(name: str, found: bytes, expected: bytes, fmt: BundleFormat = READERS[FORMAT_V2]) -> list[str]:
     """Each difference between two CSVs keyed by ``uscc``, naming file, firm and column."""
     if found == expected:
         return []
     try:
-        a, b = _rows_by_uscc(found), _rows_by_uscc(expected)
+        a, b = _rows_by_uscc(found, fmt), _rows_by_uscc(expected, fmt)
     except (UnicodeDecodeError, KeyError, csv.Error):
         return [f"{name}: not the expected CSV (cannot be read)"]
     out = []
-    for uscc in sorted(set(a) | set(b)):
+    for uscc in sorted(set(a) | set(b), key=str):
         if uscc not in a:
             out.append(f"{name}: firm {uscc} is missing (expected {dict(b[uscc])})")
         elif uscc not in b:
@@ -91,10 +98,10 @@ def xlsx_task_rows(data: bytes) -> list[list[str]]:
     return [(r[1:] + [""] * len(ASSIGNMENT_COLUMNS))[:len(ASSIGNMENT_COLUMNS)] for r in rows[start:]]
 
 
-def _written_teams(files: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+def _written_teams(files: dict[str, bytes], fmt: BundleFormat) -> dict[str, tuple[str, ...]]:
     return {
         r["uscc"]: tuple(x for x in r["inspector_ids"].split(";") if x)
-        for r in csv.DictReader(io.StringIO(files.get("assignments.csv", b"").decode("utf-8")))
+        for r in fmt.read_rows(files.get("assignments.csv", b""))
     }
 
 
@@ -108,6 +115,29 @@ def check_bundle(folder: str | Path, resolve: Resolver | None = None) -> Report:
 
 
 def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Report:
+    """``check_bundle`` on files in memory. Whatever they hold — nested or mistyped JSON, files
+    that are not CSV, oversized cells — the answer is a report, never a traceback (SPEC §9)."""
+    try:
+        report = _check_files(files, resolve)
+    except VerificationError as exc:
+        report = Report(list(exc.differences))
+    except RecursionError:
+        report = Report(["manifest.json: nested too deeply to be a manifest"])
+    except Exception as exc:  # noqa: BLE001 — any malformed bundle is a finding, never a crash
+        report = Report([f"the bundle is malformed ({type(exc).__name__}: {str(exc)[:200]}); it does not verify"])
+    if "manifest.json" in files:
+        report.manifest_sha256 = sha256_hex(files["manifest.json"])
+        try:
+            manifest = json.loads(files["manifest.json"])
+            block = manifest.get("ledger", {}) if isinstance(manifest, dict) else {}
+            report.commitment = str(manifest.get("plan_commitment", ""))[:64] if isinstance(manifest, dict) else ""
+            report.ledger_hash = str(block.get("hash", ""))[:64] if isinstance(block, dict) else ""
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            pass
+    return report
+
+
+def _check_files(files: dict[str, bytes], resolve: Resolver | None) -> Report:
     try:
         manifest: dict[str, Any] = json.loads(files["manifest.json"])
     except (KeyError, ValueError, UnicodeDecodeError):
@@ -141,7 +171,8 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     """A bundle as drawn (draw-v1 or draw-v2, no amendments)."""
     report = Report()
     problems = report.problems
-    reader = READERS.get(manifest.get("format"))  # type: ignore[arg-type]
+    name = manifest.get("format")
+    reader = READERS.get(name) if isinstance(name, str) else None
     if reader is None:
         return Report([f"manifest.json: format is {manifest.get('format')!r}; this version reads "
                        f"{', '.join(sorted(READERS))} (a newer bundle needs a newer release)"])
@@ -152,17 +183,20 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     others = {k: v for k, v in files.items() if k != "manifest.json"}
     for name, problem in file_problems(listed if isinstance(listed, dict) else {}, others):
         problems.append(f"{name}: {said[problem]}")
+    seed = manifest.get("seed")
+    why = seed_problem(seed) if isinstance(seed, str) else "the seed is missing or not text"
+    if why:
+        return Report([*problems, f"manifest.json: {why} (SPEC §1 forbids such a seed)"])
     try:
         spec = DrawSpec.from_dict(manifest)
-        inputs = Inputs.from_csv_files(files)
-        seed = manifest["seed"]
+        inputs = Inputs.from_csv_files(files, unescape=reader.escape_csv)
     except KeyError as exc:
         return Report([*problems, f"manifest.json: missing {exc.args[0]!r}"])
     except InspectSchedError as exc:
         return Report([*problems, f"cannot re-derive: {exc}"])
     except (TypeError, AttributeError, ValueError) as exc:
         return Report([*problems, f"manifest.json: malformed ({exc})"])
-    canonical = inputs.to_csv_files()
+    canonical = inputs.to_csv_files(escape=reader.escape_csv)
     for name, data in canonical.items():
         if files.get(name) != data:
             problems.append(f"{name}: not in canonical form (edited by hand?)")
@@ -186,18 +220,19 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     declared = manifest.get("assignment", {})
     objective = declared.get("objective", -1) if isinstance(declared, dict) else -1
     try:
-        written = _written_teams(files)
+        written = _written_teams(files, reader)
     except (UnicodeDecodeError, KeyError, csv.Error, AttributeError):
         problems.append("assignments.csv: cannot be read")
         written = {}
     claimed = Assignment(written, objective if type(objective) is int else -1, "", "")
     d = s.with_assignment(claimed)
-    expected = rendered_files(d, canonical)
+    expected = rendered_files(d, reader)
     names = ["frame.csv", "sample.csv"] + (["assignments.csv"] if written else [])
     for name in names:
-        problems += diff_csv(name, files.get(name, b""), expected[name])
+        problems += diff_csv(name, files.get(name, b""), expected[name], reader)
     if "assignments.xlsx" in files:
-        want = list(csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8"))))[1:]
+        want = [[reader.cell_in(c) for c in r]
+                for r in csv.reader(io.StringIO(expected["assignments.csv"].decode("utf-8")))][1:]
         try:
             if xlsx_task_rows(files["assignments.xlsx"]) != want:
                 problems.append("assignments.xlsx: rows differ from the task sheet assignments.csv")

@@ -8,6 +8,7 @@ import click
 
 from inspect_sched.cli.base import AppState, cli, handle_errors, pass_state  # noqa: F401
 from inspect_sched.errors import VerificationError
+from inspect_sched.io.text import printable
 
 _PLAN_OPTIONS = [
     click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
@@ -33,29 +34,90 @@ def _echo_strata(strata) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"  {name:<8} {s.eligible:>8} {sum(s.excluded.values()):>8} {s.sample_size:>6}  {reasons}")
 
 
-@cli.command("plan")
-@click.option("--period", required=True, help="YYYY-MM or YYYY-Qn.")
+@cli.group("plan", invoke_without_command=True)
+@click.option("--period", default=None, help="YYYY-MM or YYYY-Qn.")
 @_plan_options
-@pass_state
+@click.pass_context
 @handle_errors
-def plan_cmd(state: AppState, period: str, policy_path, task, filters, departments) -> None:  # type: ignore[no-untyped-def]
+def plan_cmd(ctx: click.Context, period, policy_path, task, filters, departments) -> None:  # type: ignore[no-untyped-def]
     """Freeze the frame and probabilities; print the commitment hash to publish before the seed.
+
+    `plan list` and `plan show ID` show the stored plans. A plan is used by one draw only,
+    and becomes stale (refused) when a later draw touches a firm of its frame.
 
     \b
     Example:
       inspect-sched plan --period 2026-12
       inspect-sched plan --period 2026-Q4 --filter category=key --task 重点排污单位季度抽查
+      inspect-sched plan list
     """
+    if ctx.invoked_subcommand is not None:
+        if period or policy_path or task or filters or departments:
+            raise click.UsageError(f"`plan {ctx.invoked_subcommand}` takes no --period/--policy/--task/--filter")
+        return
+    if period is None:
+        raise click.UsageError("give --period P to make a plan (or `plan list`, `plan show ID`)")
     from inspect_sched.cli.parsing import parse_departments, parse_filters
     from inspect_sched.services.draws import build_spec, make_plan
 
+    state = ctx.find_object(AppState)
+    assert state is not None  # set by the root group
     spec = build_spec(period, policy_path, task, parse_filters(filters), parse_departments(departments))
     result = make_plan(state.engine(), spec)
     click.echo(f"plan {result.plan_id}: {spec.task}, period {spec.period.label}")
     _echo_strata(result.strata)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
     click.echo(f"commitment: {result.commitment}")
     click.echo(f"Publish the commitment now; then draw with: inspect-sched draw --plan {result.plan_id} "
                "--period " + spec.period.label + " --seed <public seed> --out DIR")
+
+
+@plan_cmd.command("list")
+@pass_state
+@handle_errors
+def plan_list_cmd(state: AppState) -> None:
+    """Every stored plan: id, period, task, commitment, created, used by which draw.
+
+    \b
+    Example:
+      inspect-sched plan list
+    """
+    from inspect_sched.services.draws import list_plans
+
+    rows = list_plans(state.engine())
+    if not rows:
+        click.echo("no plans yet: `inspect-sched plan --period P` makes one")
+    for p in rows:
+        used = f"used by draw {p.used_by}" if p.used_by else "unused"
+        click.echo(f"plan {p.plan_id} {p.period} {printable(p.task)} created {p.created_at} "
+                   f"commitment {p.commitment} {used}")
+
+
+@plan_cmd.command("show")
+@click.argument("plan_id", type=int)
+@pass_state
+@handle_errors
+def plan_show_cmd(state: AppState, plan_id: int) -> None:
+    """One plan in full: period, task, filters, departments, commitment, frozen files, use.
+
+    \b
+    Example:
+      inspect-sched plan show 3
+    """
+    from inspect_sched.services.draws import show_plan
+
+    p = show_plan(state.engine(), plan_id)
+    click.echo(f"plan {p.plan_id}")
+    click.echo(f"  period:      {p.period}")
+    click.echo(f"  task:        {printable(p.task)}")
+    click.echo(f"  filters:     {printable(p.filters) or '-'}")
+    click.echo(f"  departments: {printable(p.departments)}")
+    click.echo(f"  created:     {p.created_at}")
+    click.echo(f"  commitment:  {p.commitment}")
+    click.echo(f"  used by:     {'draw ' + str(p.used_by) if p.used_by else 'no draw yet'}")
+    for name, digest in p.files:
+        click.echo(f"  {name}  sha256 {digest}")
 
 
 @cli.command("draw")
@@ -64,16 +126,19 @@ def plan_cmd(state: AppState, period: str, policy_path, task, filters, departmen
               help="1–200 printable characters, no '|'. Use ≥ 20 digits from a public source; 'auto' draws one.")
 @click.option("--plan", "plan_id", type=int, default=None, help="Use a frozen plan (from `plan`).")
 @_plan_options
+@click.option("--reason", default=None, metavar="TEXT",
+              help="Why the period and task are drawn again (required for a redraw; shown publicly).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the bundle.")
 @pass_state
 @handle_errors
-def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters, departments, out) -> None:  # type: ignore[no-untyped-def]
+def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters, departments, reason, out) -> None:  # type: ignore[no-untyped-def]
     """Draw firms, assign inspectors, record the draw in the ledger and write its bundle.
 
     \b
     Example:
       inspect-sched draw --period 2026-12 --seed 20261201093015482736 --out draws/2026-12
       inspect-sched draw --plan 3 --period 2026-12 --seed 0417263541987263 --out draws/2026-12
+      inspect-sched draw --period 2026-12 --seed 5513 --reason "计划被撤销后重新抽取" --out draws/2026-12b
     """
     from inspect_sched.cli.parsing import parse_departments, parse_filters
     from inspect_sched.services.draws import auto_seed, build_spec, make_draw
@@ -85,12 +150,14 @@ def draw_cmd(state: AppState, period, seed, plan_id, policy_path, task, filters,
         click.echo(f"seed {seed} drawn with `secrets`: NOT publicly verifiable; prefer a public seed.", err=True)
     engine = state.engine()
     if plan_id is not None:
-        result = make_draw(engine, seed, out, plan_id=plan_id, period=period)
+        result = make_draw(engine, seed, out, plan_id=plan_id, period=period, reason=reason)
     else:
         spec = build_spec(period, policy_path, task, parse_filters(filters), parse_departments(departments))
-        result = make_draw(engine, seed, out, spec=spec)
+        result = make_draw(engine, seed, out, spec=spec, reason=reason)
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
     d = result.derivation
-    redraw = f" — REDRAW of draw {result.redraw_of}" if result.redraw_of else ""
+    redraw = f" — REDRAW of draw {result.redraw_of} (reason: {reason})" if result.redraw_of else ""
     click.echo(f"draw {result.draw_id} (ledger #{result.sequence}){redraw}: {d.spec.task}, {d.spec.period.label}")
     _echo_strata(d.strata)
     a = d.assignment
@@ -114,8 +181,12 @@ def verify_cmd(bundle: str) -> None:
     report = verify_report(bundle)
     if report.problems:
         raise VerificationError([f"{bundle}: {len(report.problems)} difference(s):",
-                                 *(f"  {p}" for p in report.problems)])
+                                 *(f"  {printable(p)}" for p in report.problems)])
     click.echo("verified")
+    # What an outsider compares with what was published (SPEC §9).
+    click.echo(f"  plan commitment: {report.commitment}")
+    click.echo(f"  manifest sha256: {report.manifest_sha256}")
+    click.echo(f"  ledger hash:     {report.ledger_hash}")
     for note in report.notes:
         click.echo(note)
 
@@ -189,21 +260,43 @@ def ledger_list_cmd(state: AppState) -> None:
 
 
 @ledger_group.command("verify")
+@click.option("--head", "head", default=None, metavar="HASH",
+              help="A head hash published earlier (`ledger head`): fail if it is no longer in the chain.")
 @pass_state
 @handle_errors
-def ledger_verify_cmd(state: AppState) -> None:
-    """Recompute the hash chain and check every stored draw against it.
+def ledger_verify_cmd(state: AppState, head: str | None) -> None:
+    """Recompute the hash chain and check every stored draw and plan against it.
 
     \b
     Example:
       inspect-sched ledger verify
+      inspect-sched ledger verify --head 3f9c0d…  (the hash published after the last draw)
     """
     from inspect_sched.services.ledger import verify_ledger
 
-    problems, count = verify_ledger(state.engine())
+    problems, count = verify_ledger(state.engine(), head)
     if problems:
-        raise VerificationError([f"ledger: {len(problems)} problem(s):", *(f"  {p}" for p in problems)])
+        raise VerificationError([f"ledger: {len(problems)} problem(s):", *(f"  {printable(p)}" for p in problems)])
     click.echo(f"ledger verified: {count} entries, chain intact")
+    if head:
+        click.echo(f"published head {head.strip().lower()} is in the chain")
+
+
+@ledger_group.command("head")
+@pass_state
+@handle_errors
+def ledger_head_cmd(state: AppState) -> None:
+    """Print the latest entry's hash: publish it, so that removing later entries shows.
+
+    \b
+    Example:
+      inspect-sched ledger head
+      inspect-sched ledger verify --head <the printed hash>
+    """
+    from inspect_sched.audit.ledger_view import ledger_head
+
+    sequence, digest = ledger_head(state.engine())
+    click.echo(f"{digest}  (entry #{sequence})")
 
 
 @cli.command("demo")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspect_sched.io.text import printable
 from inspect_sched.services.results import ResultsSummary
 from inspect_sched.store.db import SchemaChange
 from inspect_sched.store.importers import ImportSummary
@@ -42,23 +43,30 @@ def results_summary(s: ResultsSummary) -> str:
 
 
 def ledger_row(e: Any) -> str:
-    """One line per ledger entry (``ledger_view.LedgerRow``): sequence, time, kind, what, hash."""
+    """One line per ledger entry (``ledger_view.LedgerRow``): sequence, time, kind, what, hash.
+
+    Every stored value goes through ``printable``: a task or seed stored with a line break
+    (by an older release, or by hand) cannot forge a line of this listing.
+    """
+    P = printable
+    if not e.readable:
+        return f"#{e.sequence} {P(e.kind)} (body unreadable) hash={e.hash[:16]}…"
     if e.kind == "draw":
-        mark = f" REDRAW of {e.redraw_of}" if e.redraw_of else ""
+        reason = f" (reason: {P(e.redraw_reason)})" if e.redraw_reason else ""
+        mark = f" REDRAW of {P(e.redraw_of)}{reason}" if e.redraw_of else ""
         sup = f" (superseded by {e.superseded_by})" if e.superseded_by else ""
         manifest = e.manifest_sha256[:16] if e.manifest_sha256 is not None else "MISSING"
-        return (f"#{e.sequence} {e.created_at} draw {e.draw_id} {e.period} {e.task} "
-                f"seed={e.seed}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…")
+        return (f"#{e.sequence} {P(e.created_at)} draw {e.draw_id} {P(e.period)} {P(e.task)} "
+                f"seed={P(e.seed)}{mark}{sup} manifest={manifest}… hash={e.hash[:16]}…")
+    b = e.body
     if e.kind == "amend":
-        b = e.body
-        what = _amend_text(b.get("action", ""), b.get("rows", []))
-        return (f"#{e.sequence} {e.created_at} amend draw {e.draw_id} #{b.get('amendment')} {what} "
-                f"reason={b.get('reason', '')!r} hash={e.hash[:16]}…")
+        what = P(_amend_text(b.get("action", ""), b.get("rows", [])))
+        return (f"#{e.sequence} {P(e.created_at)} amend draw {e.draw_id} #{P(b.get('amendment'))} {what} "
+                f"reason={P(b.get('reason', ''))!r} hash={e.hash[:16]}…")
     if e.kind == "publish":
-        b = e.body
-        return (f"#{e.sequence} {e.created_at} publish draw {e.draw_id} version {b.get('version')}, "
-                f"{b.get('count')} firm(s), {len(b.get('files') or {})} file(s) hash={e.hash[:16]}…")
-    return f"#{e.sequence} {e.created_at} {e.kind} draw {e.draw_id} hash={e.hash[:16]}…"
+        return (f"#{e.sequence} {P(e.created_at)} publish draw {e.draw_id} version {P(b.get('version'))}, "
+                f"{P(b.get('count'))} firm(s), {len(b.get('files') or {})} file(s) hash={e.hash[:16]}…")
+    return f"#{e.sequence} {P(e.created_at)} {P(e.kind)} draw {e.draw_id} hash={e.hash[:16]}…"
 
 
 def _amend_text(action: str, rows: list[list[str]]) -> str:

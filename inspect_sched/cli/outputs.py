@@ -73,12 +73,15 @@ def publish_cmd(state: AppState, draw_id: int, out: str, formats: tuple[PublicFo
       inspect-sched publish --draw 3 --out 公示 --format html
     """
     from inspect_sched.cli.format import publish_outcome
-    from inspect_sched.outputs.publish import publish
+    from inspect_sched.outputs.publish import publish, superseded_note
 
     if allow_partial:
         click.echo("note: --allow-partial is deprecated and has no effect: publish always publishes every "
                    "result recorded so far and never names pending firms", err=True)
     click.echo(publish_outcome(publish(state.engine(), draw_id, out, formats)))
+    note = superseded_note(state.engine(), draw_id)
+    if note:
+        click.echo(note, err=True)
 
 
 @cli.command("status")

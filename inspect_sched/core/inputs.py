@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
+from inspect_sched.io.text import csv_escape, csv_unescape
 from inspect_sched.schema.entities import (
     CONFLICT,
     ENTERPRISE,
@@ -63,30 +63,25 @@ TABLES: dict[str, type] = {
 ENTITY_OF: dict[str, Entity] = {name: ENTITIES[name] for name in TABLES}
 
 
-def _bool_cell(value: bool) -> str:
-    return "1" if value else "0"
-
-
-# A column's writer and reader by the registry field's kind, chosen once per table rather
-# than per value (100k-row tables). Text columns go to csv.writer as they are (it applies
-# str() itself) and come back as they are.
-_WRITERS = {"list": ";".join, "date": dt.date.isoformat, "bool": _bool_cell}
-_READERS = {"list": split_list, "date": dt.date.fromisoformat, "bool": "1".__eq__}
+def _cell(value: object) -> str:
+    if isinstance(value, tuple):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _parse(kind: str, value: str) -> object:
     """A canonical CSV cell back to its record value (``kind`` of the registry field)."""
-    reader = _READERS.get(kind)
-    return value if reader is None else reader(value)
-
-
-def _values(cls: type):
-    """All fields of a record as a flat tuple: ``astuple`` without its deep copies."""
-    return attrgetter(*[f.name for f in fields(cls)])
-
-
-def _kinds(name: str) -> list[str]:
-    return [f.kind for f in ENTITY_OF[name].frozen]
+    if kind == "list":
+        return split_list(value)
+    if kind == "date":
+        return dt.date.fromisoformat(value)
+    if kind == "bool":
+        return value == "1"
+    return value
 
 
 @dataclass
@@ -101,8 +96,8 @@ class Inputs:
         return Inputs(
             firms=sorted(self.firms, key=lambda f: f.uscc),
             inspectors=sorted(self.inspectors, key=lambda i: i.inspector_id),
-            positive_list=sorted(self.positive_list, key=_values(PositiveEntry)),
-            conflicts=sorted(self.conflicts, key=_values(Conflict)),
+            positive_list=sorted(self.positive_list, key=astuple),
+            conflicts=sorted(self.conflicts, key=astuple),
             history=sorted(self.history, key=lambda h: (h.uscc, h.date, h.kind, h.inspector_ids, h.source)),
         )
 
@@ -115,56 +110,45 @@ class Inputs:
             "history": self.history,
         }
 
-    def to_csv_files(self) -> dict[str, bytes]:
-        """``{"inputs/enterprises.csv": bytes, ...}`` in canonical form."""
+    def to_csv_files(self, escape: bool = True) -> dict[str, bytes]:
+        """``{"inputs/enterprises.csv": bytes, ...}`` in canonical form.
+
+        ``escape`` (bundle format draw-v2 on) writes formula-like cells with a leading ``'``
+        (SPEC §9); draw-v1 bundles were written without it.
+        """
         out = {}
         for name, rows in self.sorted().tables().items():
             cls = TABLES[name]
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([f.name for f in fields(cls)])
-            convert = [(n, _WRITERS[k]) for n, k in enumerate(_kinds(name)) if k in _WRITERS]
-            get = _values(cls)
-            out_rows = []
             for r in rows:
-                row = list(get(r))
-                for n, c in convert:
-                    row[n] = c(row[n])
-                out_rows.append(row)
-            w.writerows(out_rows)
+                cells = [_cell(v) for v in astuple(r)]
+                w.writerow([csv_escape(c) for c in cells] if escape else cells)
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out
 
     @classmethod
-    def from_csv_files(cls, files: dict[str, bytes]) -> Inputs:
-        """Read canonical CSV back; raise ``VerificationError`` naming a malformed file."""
+    def from_csv_files(cls, files: dict[str, bytes], unescape: bool = True) -> Inputs:
+        """Read canonical CSV back; raise ``VerificationError`` naming a malformed file.
+
+        ``unescape`` undoes ``to_csv_files(escape=True)``; False reads draw-v1 files as they are.
+        """
         tables: dict[str, list] = {}
         for name, rec in TABLES.items():
             path = f"inputs/{name}.csv"
             if path not in files:
                 raise VerificationError([f"{path}: missing from the bundle"])
             names = [f.name for f in fields(rec)]
-            convert = [(n, _READERS[k]) for n, k in enumerate(_kinds(name)) if k in _READERS]
-            width = len(names)
+            kinds = [f.kind for f in ENTITY_OF[name].frozen]
             try:
                 text = files[path].decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise VerificationError([f"{path}: not UTF-8 text (byte {exc.start} was changed?)"]) from None
-            reader = csv.reader(io.StringIO(text))
-            header = next(reader, None)
-            if header != names:
-                raise VerificationError([f"{path}: header is {header}, expected {names}"])
-            rows = []
-            for lineno, row in enumerate(reader, start=2):
-                if len(row) != width:
-                    raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {width}"])
-                try:
-                    for n, parse in convert:
-                        row[n] = parse(row[n])
-                    rows.append(rec(*row))
-                except ValueError as exc:
-                    raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
-            tables[name] = rows
+            try:
+                tables[name] = _read_table(path, text, rec, names, kinds, unescape)
+            except csv.Error as exc:
+                raise VerificationError([f"{path}: not valid CSV ({exc})"]) from None
         for name, key in (("enterprises", "uscc"), ("inspectors", "inspector_id")):
             seen: set[str] = set()
             for r in tables[name]:
@@ -178,3 +162,21 @@ class Inputs:
             conflicts=tables["conflicts"],
             history=tables["history"],
         )
+
+
+def _read_table(path: str, text: str, rec: type, names: list[str], kinds: Sequence[str], unescape: bool) -> list:
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header != names:
+        raise VerificationError([f"{path}: header is {str(header)[:200]}, expected {names}"])
+    rows = []
+    for lineno, row in enumerate(reader, start=2):
+        if unescape:
+            row = [csv_unescape(c) for c in row]
+        if len(row) != len(names):
+            raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
+        try:
+            rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
+        except ValueError as exc:
+            raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
+    return rows

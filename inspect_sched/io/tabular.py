@@ -15,11 +15,12 @@ import datetime as dt
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspect_sched.errors import InputFileError, RowProblem
+from inspect_sched.io.text import text_problem
 
 MAX_CELL = 10_000
 _CHUNK = 1 << 20
@@ -168,6 +169,25 @@ def read_table(path: str | Path, columns: Mapping[str, Sequence[str]]) -> Table:
     return table
 
 
+def _cell_name(row: int) -> Callable[[int], str]:
+    """Column index -> Excel cell name (``B3``) in ``row``."""
+    return lambda i: f"{column_letter(i)}{row}"
+
+
+def _check_text(path: str, row: int, cells: Sequence[Cell], where: Callable[[int], str]) -> None:
+    """SPEC §9: no control or format character in any cell of any file (line breaks and tabs
+    aside, which the importer allows in free-text columns only). An ESC in a firm name would
+    reach terminals and workbooks; a zero-width space makes two equal-looking names differ."""
+    for i, c in enumerate(cells):
+        if isinstance(c, str):
+            why = text_problem(c, allow_breaks=True)
+            if why:
+                shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in c[:40])
+                raise InputFileError(path, [RowProblem(row, where(i), shown, why)],
+                                     message="a cell contains an invisible control or format character; "
+                                             "nothing was imported.")
+
+
 # ---------------------------------------------------------------------------- CSV
 
 
@@ -189,6 +209,8 @@ def detect_encoding(path: str) -> str:
                 while chunk := fh.read(_CHUNK):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
+            if encoding == "gb18030":
+                _refuse_mixed(path)
             return encoding
         except UnicodeDecodeError:
             continue
@@ -204,6 +226,28 @@ def detect_encoding(path: str) -> str:
     raise InputFileError(
         path, message=f"file {path} is not UTF-8 or GBK text{guess}; save it as CSV UTF-8 from Excel"
     )
+
+
+def _refuse_mixed(path: str) -> None:
+    """A GBK file with some lines pasted in as UTF-8 decodes as GB18030 without error, as
+    mojibake (锟斤拷 and worse). A non-ASCII line that is valid UTF-8 is practically never GBK
+    text, so such lines in a file that is not UTF-8 as a whole mean mixed encodings."""
+    utf8_lines: list[int] = []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if raw.isascii():
+                continue
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            utf8_lines.append(number)
+    if utf8_lines:
+        shown = ", ".join(str(n) for n in utf8_lines[:10]) + (" …" if len(utf8_lines) > 10 else "")
+        raise InputFileError(
+            path, message=f"file {path} mixes encodings: line(s) {shown} are UTF-8, the rest GBK, so they would "
+                          "import as garbled text. Open it in Excel and save it as CSV UTF-8, or fix those lines"
+        )
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -250,10 +294,26 @@ def _iter_csv(path: str, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                         line, column_letter(i), c.replace("\x00", "\\0")[:40],
                         "contains a NUL character; the file is damaged or not plain text — save it as CSV UTF-8 from Excel",
                     )], message="a cell contains a NUL character; nothing was imported.")
+            _check_text(path, line, cells, column_letter)
             yield line, cells
 
 
 # ---------------------------------------------------------------------------- xlsx
+
+
+# Bounds on what an .xlsx may make us read (SPEC §9). A zip member expands to at most its
+# declared size (zipfile stops there and fails the CRC), so these checks cost nothing.
+MAX_XLSX_MEMBER = 1 << 30  # 1 GiB of XML in any one part
+MAX_SHARED_STRINGS_BYTES = 128 << 20  # openpyxl holds all shared strings in memory
+MAX_SHARED_STRINGS = 3_000_000
+MAX_XLSX_RATIO = 100  # real sheets compress 5–30×; a zip bomb thousands of times
+MAX_XLSX_COLUMNS = 1_000
+MAX_XLSX_CELLS = 30_000_000
+
+
+def _too_big(path: str, what: str) -> InputFileError:
+    return InputFileError(path, message=f"{what}; this is not a pool an office keeps (or the file is built to "
+                                        "exhaust the reader). Save the sheet as CSV UTF-8, or split it")
 
 
 def _check_xlsx(path: str) -> None:
@@ -264,6 +324,33 @@ def _check_xlsx(path: str) -> None:
     if not ok:
         raise InputFileError(path, message="is not a readable .xlsx workbook (damaged, truncated or not Excel); "
                                            "open it in Excel and save it again, or save it as CSV UTF-8")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.file_size > MAX_XLSX_MEMBER:
+                    raise _too_big(path, f"part {info.filename} expands to {info.file_size:,} bytes "
+                                         f"(at most {MAX_XLSX_MEMBER:,})")
+                if info.file_size > (1 << 24) and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+                    raise _too_big(path, f"part {info.filename} expands {info.file_size // max(info.compress_size, 1):,} "
+                                         f"times (at most {MAX_XLSX_RATIO}×: a zip bomb)")
+                if info.filename.lower().endswith("sharedstrings.xml"):
+                    if info.file_size > MAX_SHARED_STRINGS_BYTES:
+                        raise _too_big(path, f"its shared strings take {info.file_size:,} bytes "
+                                             f"(at most {MAX_SHARED_STRINGS_BYTES:,})")
+                    _count_shared_strings(zf, info, path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _unreadable_xlsx(path, exc) from None
+
+
+def _count_shared_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> None:
+    count, tail = 0, b""
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            buf = tail + chunk
+            count += buf.count(b"<si>") + buf.count(b"<si ") - tail.count(b"<si>") - tail.count(b"<si ")
+            tail = buf[-3:]
+            if count > MAX_SHARED_STRINGS:
+                raise _too_big(path, f"it has more than {MAX_SHARED_STRINGS:,} shared strings")
 
 
 def _has_formulas(path: str) -> bool:
@@ -285,7 +372,11 @@ def _open_sheet(path: str, data_only: bool):  # type: ignore[no-untyped-def]
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=data_only)
-    return wb, wb.worksheets[0]
+    ws = wb.worksheets[0]
+    # The declared dimension (<dimension ref="A1:XFD1048576"/>) is not trusted: with it
+    # openpyxl pads every row to 16,384 cells.
+    ws.reset_dimensions()
+    return wb, ws
 
 
 def _xlsx_value(value: object) -> Cell:
@@ -320,9 +411,16 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
         raise
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)
         raise _unreadable_xlsx(path, exc) from None
+    cells_read = 0
     try:
         for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
             fvalues = next(formulas, ()) if formulas is not None else ()
+            cells_read += len(values)
+            if len(values) > MAX_XLSX_COLUMNS and any(v is not None for v in values[MAX_XLSX_COLUMNS:]):
+                raise _too_big(path, f"row {number} uses column {column_letter(len(values) - 1)} "
+                                     f"(at most {MAX_XLSX_COLUMNS:,} columns)")
+            if cells_read > MAX_XLSX_CELLS:
+                raise _too_big(path, f"it has more than {MAX_XLSX_CELLS:,} cells")
             cells = [_xlsx_value(v) for v in values]
             for i, v in enumerate(values):
                 if v is None and i < len(fvalues) and isinstance(fvalues[i], str) and fvalues[i].startswith("="):
@@ -340,6 +438,7 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
                         number, f"{column_letter(i)}{number}", c[:40],
                         f"cell has {len(c):,} characters, at most {MAX_CELL:,} allowed",
                     )], message="a cell is too long; nothing was imported.")
+            _check_text(path, number, cells, _cell_name(number))
             yield number, cells
     except InputFileError:
         raise

@@ -11,6 +11,7 @@ import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -36,16 +37,16 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     for sheet in sheets:
         ws = wb.create_sheet(sheet.title[:31])
         for line in sheet.preamble:
-            ws.append([line])
+            _append(ws, [line])
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
-        ws.append(list(sheet.header))
+        _append(ws, list(sheet.header))
         header_row = ws.max_row
         for cell in ws[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center")
         for row in sheet.rows:
             # Text stays text: a code like 0123 or a date string must not turn into a number.
-            ws.append(["" if v is None else (v if isinstance(v, int | dt.date) else str(v)) for v in row])
+            _append(ws, ["" if v is None else (v if isinstance(v, int | dt.date) else str(v)) for v in row])
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
         widths = list(sheet.column_widths) or [
             min(60, max(8, *(len(str(r[i])) * 2 for r in [sheet.header, *sheet.rows] if i < len(r))))
@@ -60,6 +61,18 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     raw = io.BytesIO()
     wb.save(raw)
     return _pin_zip(raw.getvalue())
+
+
+def _append(ws: Any, values: list[object]) -> None:
+    """Append a row with every text cell typed as text (SPEC §9).
+
+    openpyxl turns a string beginning with ``=`` into a live formula: a firm named
+    ``=HYPERLINK(...)`` would run in the public sheet. Typing the cell as a string keeps it inert.
+    """
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _pin_zip(data: bytes) -> bytes:

@@ -49,12 +49,13 @@ from inspect_sched.audit.publication import files_json, publish_body
 from inspect_sched.core.inputs import split_list
 from inspect_sched.errors import InspectSchedError, PolicyError
 from inspect_sched.io.fsutil import write_atomic
+from inspect_sched.io.text import escape_row
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
 from inspect_sched.outputs.formats import FORMATS, PublicFormat
 from inspect_sched.schema.periods import parse_period
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.db import session_scope
-from inspect_sched.store.models import DrawFile, Publication, Result
+from inspect_sched.store.models import Draw, DrawFile, Publication, Result
 from inspect_sched.store.queries import current_firms, inspector_names, require_draw
 
 PUBLIC_COLUMNS = [
@@ -135,6 +136,13 @@ def _team(ids: str, names: dict[str, str]) -> str:
     return "、".join(f"{names[i]}（{i}）" if names.get(i) else i for i in split_list(ids))
 
 
+def redraw_fact(draw: Draw) -> str:
+    if not draw.redraw_of:
+        return "是否重新抽取：否"
+    reason = f"；原因：{draw.redraw_reason}" if draw.redraw_reason else ""
+    return f"是否重新抽取：是，取代第 {draw.redraw_of} 号抽取{reason}"
+
+
 def _authorities(manifest: dict[str, Any]) -> list[str]:
     """检查实施机关 from the draw's own policy: one body, or each department's for a joint task."""
     raw = manifest.get("policy")
@@ -186,7 +194,7 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         f"抽取编号：第 {draw.id} 号（抽取账本第 {draw.sequence} 条）",
         f"随机种子：{draw.seed}",
         f"抽取记录（manifest.json）SHA-256：{draw.manifest_sha256}",
-        f"是否重新抽取：是，取代第 {draw.redraw_of} 号抽取" if draw.redraw_of else "是否重新抽取：否",
+        redraw_fact(draw),
         f"公示日期：{published_on.isoformat()}（第 {version} 版）",
     ]
     if draw.superseded_by:
@@ -199,6 +207,7 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         "ledger_sequence": draw.sequence, "period": draw.period, "period_first_day": p.first_day.isoformat(),
         "period_last_day": p.last_day.isoformat(), "task": draw.task, "authority": bodies,
         "seed": draw.seed, "manifest_sha256": draw.manifest_sha256, "redraw_of": draw.redraw_of,
+        "redraw_reason": draw.redraw_reason,
         "superseded_by": draw.superseded_by, "version": version, "published_on": published_on.isoformat(),
         "published": len(done), "pending": pending, "columns": PUBLIC_COLUMNS,
     }
@@ -212,7 +221,8 @@ def csv_bytes(sheet: PublicSheet) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(PUBLIC_COLUMNS)
-    w.writerows(r.texts() for r in sheet.rows)
+    # Formula-like cells get a leading "'" (SPEC §9): a firm named =HYPERLINK(...) stays text.
+    w.writerows(escape_row(r.texts()) for r in sheet.rows)
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -292,6 +302,16 @@ def html_bytes(sheet: PublicSheet) -> bytes:
 
 
 WRITERS: dict[str, Callable[[PublicSheet], bytes]] = {"csv": csv_bytes, "xlsx": xlsx_sheet_bytes, "html": html_bytes}
+
+
+def superseded_note(engine: Engine, draw_id: int) -> str | None:
+    """What the CLI says when the published draw was replaced by a redraw (the sheet says it too)."""
+    with Session(engine) as session:
+        draw = session.get(Draw, draw_id)
+        if draw is None or not draw.superseded_by:
+            return None
+        return (f"note: draw {draw_id} was superseded by redraw {draw.superseded_by}; "
+                "the sheet says so and lists only the firms already inspected under it")
 
 
 # ---------------------------------------------------------------------------- publishing

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import (
@@ -34,6 +34,7 @@ from inspect_sched.core.inputs import Inputs
 from inspect_sched.core.solve import derive
 from inspect_sched.errors import DrawError, NotFoundError
 from inspect_sched.io.fsutil import check_new_folder, discard_folder, publish_folder, stage_folder
+from inspect_sched.io.text import clean_name, seed_problem
 from inspect_sched.schema.periods import Period, parse_period, utc_timestamp
 from inspect_sched.schema.policy import Policy, load_policy
 from inspect_sched.store.db import session_scope
@@ -41,18 +42,12 @@ from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Plan, PlanFile
 from inspect_sched.store.queries import require_draw
 from inspect_sched.store.snapshot import snapshot
 
-MAX_SEED = 200
-
 
 def check_seed(seed: str) -> str:
     """SPEC §1: 1–200 printable characters, no ``|``; used as exact UTF-8 bytes."""
-    if not 1 <= len(seed) <= MAX_SEED:
-        raise DrawError(f"seed must be 1–{MAX_SEED} characters, got {len(seed)}")
-    if "|" in seed:
-        raise DrawError("seed must not contain '|' (it separates the parts of a ticket)")
-    bad = [c for c in seed if not c.isprintable()]
-    if bad:
-        raise DrawError(f"seed contains a control character {bad[0]!r}; use digits from a public source")
+    why = seed_problem(seed)
+    if why:
+        raise DrawError(why)
     return seed
 
 
@@ -72,11 +67,34 @@ def build_spec(
     pol = policy or load_policy(policy_path)
     return DrawSpec(
         period=period if isinstance(period, Period) else parse_period(period),
-        task=(task or pol.task).strip(),
+        task=normalize_task(task or pol.task),
         policy=pol,
         filters=normalize_filters(filters or {}),
         departments=normalize_departments(departments),
     )
+
+
+def normalize_task(task: str) -> str:
+    """NFKC, stripped, no invisible characters (SPEC §7, §9): no spelling dodges the redraw mark."""
+    try:
+        text = clean_name(task, "the task name")
+    except ValueError as exc:
+        raise DrawError(str(exc)) from None
+    if not text:
+        raise DrawError("the task name is empty; give --task NAME")
+    return text
+
+
+def check_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    try:
+        text = clean_name(reason, "--reason")
+    except ValueError as exc:
+        raise DrawError(str(exc)) from None
+    if not text:
+        raise DrawError("--reason is empty; say why the draw is made again")
+    return text
 
 
 @dataclass(frozen=True)
@@ -85,30 +103,65 @@ class PlanResult:
     commitment: str
     spec: DrawSpec
     strata: dict[str, StratumSummary]
+    warnings: tuple[str, ...] = ()
 
 
-def _freeze(session: Session, spec: DrawSpec) -> tuple[Inputs, dict[str, bytes], str]:
+def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
+    """Settings that silently do nothing: a filter value no framed firm has, and (with the
+    cross-district rule on) framed districts no inspector belongs to, usually a spelling
+    difference such as 天元 / 天元区 that turns the rule off for those firms."""
+    out = []
+    for field, values in sorted(spec.filters.items()):
+        if field == "tag":
+            have = {t for f in inputs.firms for t in f.tags}
+        else:
+            have = {getattr(f, field) for f in inputs.firms}
+        for v in values:
+            if v not in have:
+                out.append(f"--filter {field}={v} matches no enterprise; check the spelling")
+    if spec.policy.cross_district:
+        inspector_districts = {i.district for i in inputs.inspectors if i.district}
+        if inspector_districts:
+            stray = sorted({f.district for f in inputs.firms} - inspector_districts)
+            if stray:
+                shown = "、".join(stray[:10]) + (" …" if len(stray) > 10 else "")
+                out.append(f"{len(stray)} district(s) of the frame match no inspector's district ({shown}): "
+                           "the cross-district rule cannot apply to their firms; check the spelling in both pools")
+    return out
+
+
+@dataclass(frozen=True)
+class Frozen:
+    inputs: Inputs
+    files: dict[str, bytes]
+    commitment: str
+    at: int  # the ledger sequence the next entry had when the inputs were read
+
+
+def _freeze(session: Session, spec: DrawSpec) -> Frozen:
+    # Read before the snapshot, so anything recorded meanwhile counts as later (stale-safe).
+    at = ledger.next_sequence(session)
     inputs = snapshot(session, spec.period.label, spec.task, spec.filters)
     if not inputs.firms:
         shown = f" {spec.filters}" if spec.filters else ""
         raise DrawError(f"the frame is empty: no enterprise passes the filters{shown}. "
                         "Import enterprises first or loosen the filters.", hint="empty_frame", shown=shown)
     files = inputs.to_csv_files()
-    return inputs, files, plan_commitment(spec, files)
+    return Frozen(inputs, files, plan_commitment(spec, files), at)
 
 
-def _store_plan(session: Session, spec: DrawSpec, files: dict[str, bytes], commitment: str) -> Plan:
+def _store_plan(session: Session, spec: DrawSpec, frozen: Frozen) -> Plan:
     d = spec.as_dict()
     plan = Plan(
         created_at=utc_timestamp(), period=spec.period.label, task=spec.task,
         policy_json=json.dumps(d["policy"], ensure_ascii=False, sort_keys=True),
         filters_json=json.dumps(d["filters"], ensure_ascii=False, sort_keys=True),
         departments_json=json.dumps(d["departments"], ensure_ascii=False),
-        commitment=commitment,
+        commitment=frozen.commitment, ledger_sequence=frozen.at,
     )
     session.add(plan)
     session.flush()
-    for name, content in sorted(files.items()):
+    for name, content in sorted(frozen.files.items()):
         session.add(PlanFile(plan_id=plan.id, name=name, content=content))
     return plan
 
@@ -116,11 +169,11 @@ def _store_plan(session: Session, spec: DrawSpec, files: dict[str, bytes], commi
 def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
     """Freeze the frame and its probabilities and return the commitment to publish."""
     with session_scope(engine) as session:
-        inputs, files, commitment = _freeze(session, spec)
-        strata = summarize(plan_strata(inputs, spec))
-        plan = _store_plan(session, spec, files, commitment)
+        frozen = _freeze(session, spec)
+        strata = summarize(plan_strata(frozen.inputs, spec))
+        plan = _store_plan(session, spec, frozen)
         session.flush()
-        return PlanResult(plan.id, commitment, spec, strata)
+        return PlanResult(plan.id, frozen.commitment, spec, strata, tuple(frame_warnings(frozen.inputs, spec)))
 
 
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
@@ -135,6 +188,73 @@ def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str,
     return plan, spec, files
 
 
+def _created_at(body: str) -> str:
+    try:
+        value = json.loads(body).get("created_at")
+    except (ValueError, RecursionError, AttributeError):
+        return "~"  # sorts after every timestamp: an unreadable entry counts as later (stale-safe)
+    return value if isinstance(value, str) else "~"
+
+
+def _plan_at(session: Session, plan: Plan) -> int:
+    """Where in the ledger a plan was frozen; for a release-0.1 plan, from its time (conservatively)."""
+    if plan.ledger_sequence is not None:
+        return plan.ledger_sequence
+    earlier = [e.sequence for e in ledger.entries(session) if _created_at(e.body) < plan.created_at]
+    return max(earlier, default=0) + 1
+
+
+def _same_task_draws(session: Session, period: str, task: str) -> frozenset[int]:
+    """Draws the frame of a new (period, task) draw ignores (store/snapshot): it would replace them."""
+    out: set[int] = set()
+    for d in session.exec(select(Draw).where(Draw.period == period)):
+        try:
+            same = clean_name(d.task, "task") == task
+        except ValueError:
+            same = d.task == task
+        if same and d.id is not None:
+            out.add(d.id)
+    return frozenset(out)
+
+
+def check_plan_usable(session: Session, plan: Plan, frame: set[str]) -> list[str]:
+    """Refuse a used or stale plan (SPEC §7); return warnings for later results imports."""
+    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(col(Draw.id))).first()
+    if used is not None:
+        raise DrawError(f"plan {plan.id} was already used by draw {used}; a plan is used once. "
+                        f"Make a new plan: inspect-sched plan --period {plan.period}")
+    later = ledger.entries_since(session, _plan_at(session, plan), frame,
+                                 _same_task_draws(session, plan.period, normalize_task(plan.task)))
+    if later.touching:
+        seq, kind, n = later.touching[0]
+        raise DrawError(
+            f"plan {plan.id} is stale: ledger entry {seq} ({kind}) was recorded after the plan was made "
+            f"and touches {n} firm(s) of its frame, so the exclusions frozen in the plan are wrong. "
+            f"Make a new plan: inspect-sched plan --period {plan.period}"
+        )
+    return later.warnings
+
+
+def _live_draw(session: Session, period: str, task: str) -> Draw | None:
+    """The draw a new one for (period, task) would replace; tasks compared NFKC-normalised."""
+    for d in session.exec(select(Draw).where(Draw.period == period, col(Draw.superseded_by).is_(None)).order_by(col(Draw.id))):
+        try:
+            same = clean_name(d.task, "task") == task
+        except ValueError:
+            same = d.task == task
+        if same:
+            return d
+    return None
+
+
+def _check_redraw(earlier: Draw | None, reason: str | None, spec: DrawSpec) -> None:
+    if earlier is not None and reason is None:
+        raise DrawError(
+            f"draw {earlier.id} already exists for {spec.period.label} {spec.task!r}: drawing again is a REDRAW, "
+            "shown publicly as such; give --reason TEXT saying why (nothing was recorded)"
+        )
+
+
 @dataclass(frozen=True)
 class DrawResult:
     draw_id: int
@@ -145,55 +265,77 @@ class DrawResult:
     derivation: Derivation
     plan_id: int
     commitment: str
+    warnings: tuple[str, ...] = ()
 
 
 def make_draw(
     engine: Engine, seed: str, out: str | Path, spec: DrawSpec | None = None, plan_id: int | None = None,
-    period: str | None = None,
+    period: str | None = None, reason: str | None = None,
 ) -> DrawResult:
     """Sample, assign, record and write the bundle; all or nothing.
 
     With ``plan_id``, ``period`` (if given) must be the plan's: a guard against drawing
-    from the wrong month's frozen frame.
+    from the wrong month's frozen frame. A redraw (a live draw exists for the period and
+    task) needs ``reason``. Every check that depends on the ledger runs again under the
+    ledger lock, so two draws started at once cannot both pass on the same stale inputs.
     """
     check_seed(seed)
+    reason = check_reason(reason)
     out = check_new_folder(out)
     if (spec is None) == (plan_id is None):
         raise DrawError("give either a plan id or a draw spec, not both", hint="plan_or_spec")
+    warnings: list[str] = []
     with session_scope(engine) as session:
         if plan_id is not None:
             plan, spec, input_files = load_plan(session, plan_id)
             if period is not None and parse_period(period).label != spec.period.label:
                 raise DrawError(f"plan {plan_id} is for period {spec.period.label}, not {period}; "
                                 "give the plan's period or make a new plan")
-            inputs = Inputs.from_csv_files(input_files)
-            commitment = plan.commitment
+            # A release-0.1 plan (no ledger_sequence) froze its files without formula escaping.
+            inputs = Inputs.from_csv_files(input_files, unescape=plan.ledger_sequence is not None)
+            frozen = Frozen(inputs, input_files, plan.commitment, _plan_at(session, plan))
+            warnings = check_plan_usable(session, plan, {f.uscc for f in inputs.firms})
         else:
             assert spec is not None
-            inputs, input_files, commitment = _freeze(session, spec)
-    derivation = derive(inputs, spec, seed)  # slow part, outside any lock
-    files = derived_files(derivation, input_files)
+            frozen = _freeze(session, spec)
+        _check_redraw(_live_draw(session, spec.period.label, spec.task), reason, spec)
+    frame = {f.uscc for f in frozen.inputs.firms}
+    warnings += frame_warnings(frozen.inputs, spec)
+    derivation = derive(frozen.inputs, spec, seed)  # slow part, outside any lock
+    files = derived_files(derivation)
     tmp: Path | None = None
     try:
         with session_scope(engine) as session:
             at = ledger.head(session)  # takes the ledger lock until commit
             if plan_id is None:
-                plan_id = _store_plan(session, spec, input_files, commitment).id
-            earlier = session.exec(
-                select(Draw).where(Draw.period == spec.period.label, Draw.task == spec.task,
-                                   Draw.superseded_by.is_(None))
-            ).first()
+                later = ledger.entries_since(session, frozen.at, frame,
+                                             _same_task_draws(session, spec.period.label, spec.task))
+                if later.touching:
+                    seq, kind, n = later.touching[0]
+                    raise DrawError(
+                        f"ledger entry {seq} ({kind}) was recorded while this draw was being made and touches "
+                        f"{n} firm(s) of its frame; nothing was recorded: run the draw again"
+                    )
+                plan_id = _store_plan(session, spec, frozen).id
+            else:
+                locked = session.get(Plan, plan_id)
+                assert locked is not None
+                check_plan_usable(session, locked, frame)
+            earlier = _live_draw(session, spec.period.label, spec.task)
+            _check_redraw(earlier, reason, spec)
             created = utc_timestamp()
             draw = Draw(sequence=at.sequence, plan_id=plan_id, period=spec.period.label, task=spec.task,
                         seed=seed, redraw_of=earlier.id if earlier else None, created_at=created,
-                        manifest_sha256="", sample_size=len(derivation.sample))
+                        manifest_sha256="", sample_size=len(derivation.sample),
+                        redraw_reason=reason if earlier else None)
             session.add(draw)
             session.flush()
             if earlier is not None:
                 earlier.superseded_by = draw.id
                 session.add(earlier)
             core = manifest_core(derivation, files, draw_id=draw.id, sequence=at.sequence,
-                                 redraw_of=draw.redraw_of, created_at=created, commitment=commitment)
+                                 redraw_of=draw.redraw_of, created_at=created, commitment=frozen.commitment,
+                                 redraw_reason=reason if earlier else None)
             body = ledger_body(core)
             entry = ledger.append(session, at, body, draw.id)
             manifest = manifest_bytes(core, at.prev_hash, entry.hash)
@@ -217,13 +359,53 @@ def make_draw(
             tmp = stage_folder(out, all_files, private=True)
             session.flush()
             result = DrawResult(draw.id, at.sequence, draw.redraw_of, out, draw.manifest_sha256,
-                                derivation, plan_id, commitment)
+                                derivation, plan_id, frozen.commitment, tuple(warnings))
     except BaseException:
         if tmp is not None:
             discard_folder(tmp)
         raise
     publish_folder(tmp, out)
     return result
+
+
+@dataclass(frozen=True)
+class PlanInfo:
+    plan_id: int
+    period: str
+    task: str
+    filters: str
+    departments: str
+    created_at: str
+    commitment: str
+    used_by: int | None
+    files: list[tuple[str, str]]
+
+
+def _plan_info(session: Session, plan: Plan, with_files: bool) -> PlanInfo:
+    used = session.exec(select(Draw.id).where(Draw.plan_id == plan.id).order_by(col(Draw.id))).first()
+    files = []
+    if with_files:
+        files = [(f.name, sha256_hex(f.content))
+                 for f in session.exec(select(PlanFile).where(PlanFile.plan_id == plan.id).order_by(col(PlanFile.name)))]
+    filters = "; ".join(f"{k}={','.join(v)}" for k, v in sorted(json.loads(plan.filters_json).items()))
+    assert plan.id is not None
+    return PlanInfo(plan.id, plan.period, plan.task, filters, ",".join(json.loads(plan.departments_json)),
+                    plan.created_at, plan.commitment, used, files)
+
+
+def list_plans(engine: Engine) -> list[PlanInfo]:
+    """Every stored plan, oldest first (``plan list``)."""
+    with Session(engine) as session:
+        return [_plan_info(session, p, False) for p in session.exec(select(Plan).order_by(col(Plan.id)))]
+
+
+def show_plan(engine: Engine, plan_id: int) -> PlanInfo:
+    """One plan with the SHA-256 of each frozen file (``plan show ID``)."""
+    with Session(engine) as session:
+        plan = session.get(Plan, plan_id)
+        if plan is None:
+            raise NotFoundError(f"plan {plan_id} does not exist; `inspect-sched plan list` shows the plans")
+        return _plan_info(session, plan, True)
 
 
 def export_bundle(engine: Engine, draw_id: int, out: str | Path) -> Path:

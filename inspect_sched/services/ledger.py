@@ -20,7 +20,15 @@ LEDGER_CHECKS = ledger.LedgerChecks(
 )
 
 
-def verify_ledger(engine: Engine) -> tuple[list[str], int]:
-    """Every problem of the ledger (empty: intact) and its number of entries."""
+def verify_ledger(engine: Engine, head: str | None = None) -> tuple[list[str], int]:
+    """Every problem of the ledger (empty: intact) and its number of entries; with ``head``,
+    also whether that published hash is still in the chain (``ledger verify --head``)."""
     with Session(engine) as session:
-        return ledger.verify(session, LEDGER_CHECKS), len(ledger.entries(session))
+        try:
+            problems = ledger.verify(session, LEDGER_CHECKS)
+        except Exception as exc:  # noqa: BLE001 — a last guard: a finding, never a traceback (SPEC §9)
+            problems = [f"ledger: cannot be checked ({type(exc).__name__}: {str(exc)[:200]})"]
+        entries = ledger.entries(session)
+        if head is not None:
+            problems += ledger.head_problems(entries, head)
+        return problems, len(entries)

@@ -41,6 +41,7 @@ def get_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     try:
         if url.startswith("sqlite"):
+            _create_private_sqlite_file(url)
             engine = create_engine(url, connect_args={"timeout": 120})
             _make_sqlite_transactions_immediate(engine)
         else:
@@ -56,6 +57,28 @@ def get_engine(url: str | None = None) -> Engine:
             "install it with: pip install 'inspect-sched[postgres]'"
         ) from None
     return engine
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite file owner-only (0600): it holds the confidential task sheets.
+
+    SQLite gives its journal files the database file's mode, so they are private too. An
+    existing file keeps its mode (the owner chose it).
+    """
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
+    except OSError:
+        pass  # no such folder, read-only ...: SQLite reports it in its own words when connecting
 
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:

@@ -44,6 +44,7 @@ from sqlmodel import Session, SQLModel
 from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
 from inspect_sched.io.tabular import Cell, Table, read_table
+from inspect_sched.io.text import id_problem
 from inspect_sched.schema import uscc as uscc_mod
 from inspect_sched.schema import vocab
 from inspect_sched.schema.entities import (
@@ -100,6 +101,10 @@ _DATE_RES = (
     re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
 )
 _DATE_EXPECTED = "a date like 2026-12-01, 2026/12/1 or 2026年12月1日"
+# Columns where a line break or tab is part of the text (SPEC §9); anywhere else it is refused.
+FREE_TEXT = frozenset({"address", "reason", "result", "measures"})
+_ID_LISTS = frozenset({"inspector_ids"})
+_BREAKS = ("\n", "\r", "\t")
 
 
 def _nfkc(value: str) -> str:
@@ -167,10 +172,16 @@ class _Row:
             value = value.isoformat()  # type: ignore[union-attr]
         if required and not value:
             self._bad(name, value, "required: this cell must not be empty")
+        elif name not in FREE_TEXT and any(b in value for b in _BREAKS):
+            self._bad(name, value, "a line break or tab is not allowed in this column; put the text on one line")
         return value  # type: ignore[return-value]
 
     def key(self, name: str) -> str:
-        return _nfkc(self.text(name, required=True))
+        value = _nfkc(self.text(name, required=True))
+        why = id_problem(value) if value else None
+        if why:
+            self._bad(name, value, why)
+        return value
 
     def uscc(self, name: str = "uscc") -> str:
         raw = self.text(name, required=True)
@@ -219,7 +230,16 @@ class _Row:
 
     def list(self, name: str) -> str:
         text = self.text(name)
-        return join_list(split_list(_nfkc(text))) if text else ""
+        if not text:
+            return ""
+        items = split_list(_nfkc(text))
+        if name in _ID_LISTS:  # each item is an id: no spaces inside one (SPEC §9)
+            for item in items:
+                why = id_problem(item)
+                if why:
+                    self._bad(name, item, why)
+                    break
+        return join_list(items)
 
     def extra(self) -> str:
         table = self.table

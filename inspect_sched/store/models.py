@@ -98,6 +98,9 @@ class Plan(SQLModel, table=True):
     filters_json: str = Field(sa_column=Column(Text, nullable=False))
     departments_json: str = Field(sa_column=Column(Text, nullable=False))
     commitment: str = Field(index=True)
+    # The ledger sequence the next entry had when the plan was frozen: any later entry that
+    # touches a firm of the frame makes the plan stale (SPEC §7). None for release-0.1 plans.
+    ledger_sequence: int | None = Field(default=None, nullable=True)
 
 
 class PlanFile(SQLModel, table=True):
@@ -122,6 +125,7 @@ class Draw(SQLModel, table=True):
     created_at: str
     manifest_sha256: str
     sample_size: int = 0
+    redraw_reason: str | None = Field(default=None, nullable=True)
 
 
 class DrawFile(SQLModel, table=True):

@@ -1,0 +1,183 @@
+"""Every cell of the public sheet (一公开) comes from the one source SPEC §6 allows for it.
+
+The leak test in test_results_publish.py looks for words that must not appear; this one
+looks at each cell and says what it must be, so that anything added to a cell (the stratum
+in 抽查任务, a grade in 抽查对象名称, an internal id in 检查人员) fails. CSV, XLSX and HTML
+are all checked, on both backends, through the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from helpers import cli_ok, drawn_firms, results_csv, small_pool, today_cn
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from inspect_sched.outputs.publish import PUBLIC_COLUMNS
+from inspect_sched.store.db import get_engine
+from inspect_sched.store.models import Enterprise, Inspector
+
+TASK = "日常双随机抽查"
+
+
+class _Table(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("tr",):
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _table(rows: list[list[str]]) -> list[dict[str, str]]:
+    """The rows under the header row (the one that starts with 序号), as dicts."""
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "序号")
+    header = rows[at]
+    assert header == PUBLIC_COLUMNS
+    return [dict(zip(header, r, strict=True)) for r in rows[at + 1:] if r]
+
+
+def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Path) -> None:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('authority = "株洲市生态环境局"\n', "utf-8")
+    out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736",
+                 "--policy", str(policy), "--out", str(tmp_path / "bundle"))
+    assert out.startswith("draw 1 ")
+    firms = drawn_firms(engine, 1)
+    # Varied results: another team for one firm, measures for some, a free-text result.
+    rows = []
+    for k, f in enumerate(firms):
+        rows.append({"uscc": f.uscc, "date": today_cn(), "result": ["未发现问题", "责令改正", "其他：整改中"][k % 3],
+                     "measures": "下达责令改正违法行为决定书" if k % 3 == 1 else "",
+                     "inspector_ids": "ZZ4302000004;ZZ4302000003" if k == 0 else ""})
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    pub = tmp_path / "pub"
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(pub), "--format", "csv,xlsx,html")
+
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text("utf-8"))
+    with Session(engine) as s:
+        names = {e.uscc: e.name for e in s.exec(select(Enterprise))}
+        people = {i.inspector_id: i.name for i in s.exec(select(Inspector))}
+    by_uscc = {r["uscc"]: r for r in rows}
+    team = {f.uscc: (by_uscc[f.uscc]["inspector_ids"] or f.inspector_ids) for f in firms}
+
+    def expected(n: int, uscc: str) -> dict[str, str]:
+        r = by_uscc[uscc]
+        ids = sorted(team[uscc].split(";"))
+        return {
+            "序号": str(n),
+            "抽查任务": TASK,  # exactly the task name: no stratum, no mode
+            "检查实施机关": "株洲市生态环境局",  # the draw's own policy, nothing added
+            "抽查事项": "、".join(manifest["policy"]["items"]),
+            "抽查对象名称": names[uscc],
+            "统一社会信用代码": uscc,
+            "检查日期": r["date"],
+            "检查人员（姓名、执法证号）": "、".join(f"{people[i]}（{i}）" for i in ids),
+            "检查结果": r["result"],
+            "处理措施": r["measures"],
+        }
+
+    want = [expected(n, u) for n, u in enumerate(sorted(by_uscc), start=1)]
+    assert manifest["task"] == TASK and len(want) == len(firms) > 3
+
+    raw = (pub / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    from_csv = _table(list(csv.reader(io.StringIO(raw))))
+    ws = load_workbook(pub / "public-draw-1.xlsx").active
+    preamble = [str(row[0]) for row in ws.iter_rows(values_only=True) if row[0] is not None]
+    preamble = preamble[:preamble.index("序号")]
+    # Header facts, each a whole line from its source (the draw record), nothing appended.
+    assert "是否重新抽取：否" in preamble and f"抽查任务：{TASK}" in preamble
+    assert "随机种子：20261201093015482736" in preamble
+    def text(v: object) -> str:  # a typed date cell reads as the date it holds
+        return "" if v is None else v.date().isoformat() if isinstance(v, dt.datetime) else str(v)
+
+    from_xlsx = _table([[text(v) for v in row] for row in ws.iter_rows(values_only=True)])
+    parser = _Table()
+    parser.feed((pub / "public-draw-1.html").read_text("utf-8"))
+    from_html = _table(parser.rows)
+    for fmt, got in (("csv", from_csv), ("xlsx", from_xlsx), ("html", from_html)):
+        for w, g in zip(want, got, strict=True):
+            assert set(g) == set(w), (fmt, "a column without a rule here: add its allowed source")
+            assert g == w, (fmt, w["统一社会信用代码"])
+
+
+def _drawn(db_url: str, tmp_path: Path) -> list:
+    engine = get_engine(db_url)
+    small_pool(engine)
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
+    return drawn_firms(engine, 1)
+
+
+def test_publish_names_no_firm_before_its_result(db_url: str, tmp_path: Path) -> None:
+    """No results: publish refuses and names no drawn firm. Some results: only those firms
+    are on the sheet, and the rest are counted, never named."""
+    from click.testing import CliRunner
+
+    from inspect_sched.cli import cli
+
+    firms = _drawn(db_url, tmp_path)
+    codes = [f.uscc for f in firms]
+    assert len(codes) > 3
+    r = CliRunner().invoke(cli, ["--db", db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p")])
+    assert r.exit_code == 1 and f"no results recorded yet ({len(codes)} firms drawn)" in r.output
+    assert not [u for u in codes if u in r.output]
+    done = [{"uscc": u, "date": today_cn(), "result": "未发现问题", "measures": "", "inspector_ids": ""}
+            for u in codes[:2]]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", done)), "--draw", "1")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx,html")
+    for p in (tmp_path / "p").iterdir():
+        text = p.read_bytes().decode("utf-8", "replace") if p.suffix != ".xlsx" else str(
+            [c for row in load_workbook(p).active.iter_rows(values_only=True) for c in row])
+        assert [u for u in codes if u in text] in (codes[:2], []), p.name  # [] : a sidecar without rows
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    assert [row["统一社会信用代码"] for row in _table(list(csv.reader(io.StringIO(raw))))] == codes[:2]
+
+
+def test_an_inspector_in_no_pool_is_shown_by_id(db_url: str, tmp_path: Path) -> None:
+    """A result's inspector who is neither in the draw's frozen pool nor in today's pool (added
+    after the draw, then removed) still appears on the sheet, by the id alone; one who left
+    today's pool is named from the draw's frozen pool."""
+    from sqlalchemy import delete
+
+    firms = _drawn(db_url, tmp_path)
+    engine = get_engine(db_url)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="ZZ43029999", name="新调入人员", unit="支队", district="攸县",
+                        cert_valid_until=dt.date(2030, 12, 31)))
+        s.commit()
+    first = firms[0]
+    other = sorted(first.inspector_ids.split(";"))[0]
+    rows = [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题", "measures": "",
+             "inspector_ids": f"ZZ43029999;{other}" if f is first else ""} for f in firms]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    with Session(engine) as s:
+        names = {i.inspector_id: i.name for i in s.exec(select(Inspector))}
+        # Both leave today's pool: `other` is still named from the draw's frozen pool.
+        s.exec(delete(Inspector).where(Inspector.inspector_id.in_(["ZZ43029999", other])))
+        s.commit()
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv")
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    table = _table(list(csv.reader(io.StringIO(raw))))
+    cell = next(r for r in table if r["统一社会信用代码"] == first.uscc)["检查人员（姓名、执法证号）"]
+    assert cell in (f"{names[other]}（{other}）、ZZ43029999", f"ZZ43029999、{names[other]}（{other}）")
