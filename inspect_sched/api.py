@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from inspect_sched.outputs.formats import PublicFormat
     from inspect_sched.outputs.publish import PublishOutcome
     from inspect_sched.schema.policy import Policy
+    from inspect_sched.services.amend import AmendResult
     from inspect_sched.services.draws import DrawResult, PlanResult
     from inspect_sched.services.results import ResultsSummary
     from inspect_sched.store.db import SchemaChange
@@ -138,6 +139,14 @@ class Database:
         from inspect_sched.services.draws import export_bundle
 
         return export_bundle(self.engine, draw_id, out)
+
+    def amend(self, draw_id: int, action: str, reason: str, *, uscc: str = "", inspector_id: str = "",
+              usccs: Iterable[str] = ()) -> AmendResult:
+        """Amend a recorded draw (SPEC §7): ``action`` is one of ``core.amend.ACTIONS``
+        (replace a firm, substitute an inspector); all or nothing, one ledger entry."""
+        from inspect_sched.services.amend import amend
+
+        return amend(self.engine, draw_id, action, reason, uscc, inspector_id, list(usccs) or None)
 
     # ------------------------------------------------------------------ results and outputs
 

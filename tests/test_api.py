@@ -57,6 +57,10 @@ def test_the_whole_job_through_the_api(tmp_path: Path) -> None:
         db.publish(99, tmp_path / "p")
     assert str(info.value) == "draw 99 does not exist" and info.value.hint == "no_such_draw"
 
+    with pytest.raises(InspectSchedError) as info:
+        db.amend(draw.draw_id, "replace-firm", " ", uscc=draw.derivation.sample[0].framed.firm.uscc)
+    assert info.value.hint == "amend_reason_empty" and "--" not in str(info.value)
+
     rows = full_results(db.engine, draw.draw_id)
     summary = db.import_results(draw.draw_id, results_csv(tmp_path / "r.csv", rows))
     assert summary.recorded == summary.drawn == len(draw.derivation.sample)

@@ -16,7 +16,7 @@ from helpers import draw, small_pool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_sched.audit.verify import verify_bundle_report
+from inspect_sched.audit.verify import verify_report as verify_bundle_report
 from inspect_sched.cli import cli
 from inspect_sched.store.db import get_engine, init_db
 

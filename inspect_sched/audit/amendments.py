@@ -64,8 +64,9 @@ def amended_bundle(files: dict[str, bytes], recorded: list[core.Recorded],
     ctx = context_from_bundle(files, manifest)
     state, problems = core.replay(ctx, recorded)
     if problems:  # the database was edited around the ledger: refuse to vouch for it
-        raise AmendmentRefused("the recorded amendments do not re-derive; run `inspect-sched ledger verify`:\n  "
-                               + "\n  ".join(problems))
+        shown = "\n  ".join(problems)
+        raise AmendmentRefused(f"the recorded amendments do not re-derive; verify the ledger:\n  {shown}",
+                               hint="amend_no_rederive", shown=shown)
     extra = {
         "amendments.csv": core.csv_bytes(core.AMENDMENT_COLUMNS, core.amendment_rows(recorded)),
         "assignments-current.csv": core.csv_bytes(core.CURRENT_COLUMNS, core.current_assignments(ctx, state)),

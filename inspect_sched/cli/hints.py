@@ -21,11 +21,25 @@ HINTS: dict[str, str] = {
     "results_missing": ("draw {draw_id}: results are recorded for {recorded} of {drawn} drawn firms "
                         "(missing: {shown}). Import them with `inspect-sched results import FILE --draw {draw_id}`, "
                         "or publish the inspected firms only with --allow-partial"),
+    "nothing_to_publish": ("draw {draw_id}: no results recorded yet ({drawn} firms drawn), so there is nothing to "
+                           "publish; import results with `inspect-sched results import FILE --draw {draw_id}` and "
+                           "publish again (firms are never named before their inspection)"),
     "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
                     "inspect-sched fixtures generate"),
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
     "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
     "fake_seed": "--seed must be a non-empty string without '|'",
+    "amend_reason_empty": "--reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
+    "amend_reason_control": "--reason contains a control or format character {char}; give plain text",
+    "amend_reason_long": "--reason is {length} characters; keep it under {limit}",
+    "amend_log_broken": ("draw {draw_id}: the recorded amendments do not re-derive, so no new one is made; "
+                         "run `inspect-sched ledger verify`:\n  {shown}"),
+    "amend_not_in_draw": ("firm {uscc} is not in the draw; the current firms are in assignments-current.csv "
+                          "(`inspect-sched export --draw ID --out DIR`)"),
+    "amend_check_ids": "{problems}; check --inspector and --uscc",
+    "amend_entries_missing": ("draw {draw_id}: amendment ledger entries {missing} are missing; "
+                              "run `inspect-sched ledger verify`"),
+    "amend_no_rederive": "the recorded amendments do not re-derive; run `inspect-sched ledger verify`:\n  {shown}",
 }
 
 

@@ -270,7 +270,7 @@ def replace_firm(ctx: Context, state: State, uscc: str) -> list[Row]:
             raise AmendmentRefused(f"firm {uscc} was already removed from the draw "
                                    f"(replaced by {state.replaced_by[uscc]})")
         raise AmendmentRefused(f"firm {uscc} is not in the draw; the current firms are in assignments-current.csv "
-                               "(`inspect-sched export --draw ID --out DIR`)")
+                               "of the draw's exported bundle", hint="amend_not_in_draw", uscc=uscc)
     s = state.stratum[uscc]
     if s in ctx.full_coverage:
         raise AmendmentRefused(
@@ -317,7 +317,8 @@ def substitute(ctx: Context, state: State, inspector_id: str, usccs: Sequence[st
                 problems.append(f"inspector {inspector_id} is not on the team of firm {u} "
                                 f"({';'.join(state.teams[u])})")
         if problems:
-            raise AmendmentRefused("; ".join(problems) + "; check --inspector and --uscc")
+            raise AmendmentRefused("; ".join(problems) + "; check the inspector and the firms",
+                                   hint="amend_check_ids", problems="; ".join(problems))
         wanted = set(usccs)
         affected = [u for u in state.order if u in wanted]
     action = WITHDRAW if usccs is None else SUBSTITUTE

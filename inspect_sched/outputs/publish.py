@@ -168,8 +168,8 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     if not done:
         raise InspectSchedError(
             f"draw {draw_id}: no results recorded yet ({len(firms)} firms drawn), so there is nothing to publish; "
-            f"import results with `inspect-sched results import FILE --draw {draw_id}` and publish again "
-            "(firms are never named before their inspection)"
+            "import results and publish again (firms are never named before their inspection)",
+            hint="nothing_to_publish", draw_id=draw_id, drawn=len(firms),
         )
     manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
     manifest = json.loads(manifest_file.content) if manifest_file is not None else {}

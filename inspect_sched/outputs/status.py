@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from inspect_sched.errors import NotFoundError
 from inspect_sched.schema.workdays import CalendarError, publication_deadline
 from inspect_sched.store.models import Draw, Publication, Result
+from inspect_sched.store.queries import require_draw
 
 DUE_SOON_DAYS = 7
 
@@ -69,10 +69,7 @@ def draw_status(engine: Engine, draw_id: int | None = None, today: dt.date | Non
     day = today or today_china()
     with Session(engine) as session:
         if draw_id is not None:
-            d = session.get(Draw, draw_id)
-            if d is None:
-                raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
-            draws = [d]
+            draws = [require_draw(session, draw_id)]
         else:
             draws = list(session.exec(select(Draw).order_by(col(Draw.id))))
         return [_one(session, d, day) for d in draws]

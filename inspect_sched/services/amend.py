@@ -39,7 +39,7 @@ from inspect_sched.audit.amendments import (  # noqa: F401  (re-exported for the
 )
 from inspect_sched.audit.bundle import canonical_json
 from inspect_sched.core import amend as core
-from inspect_sched.errors import AmendmentRefused, NotFoundError
+from inspect_sched.errors import AmendmentRefused
 from inspect_sched.schema.periods import utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Amendment, Draw, DrawFile, LedgerEntry, Result
@@ -60,12 +60,15 @@ def check_reason(reason: str | None) -> str:
     """A reason is required, NFKC-normalised, one line of printable text."""
     text = unicodedata.normalize("NFKC", reason or "").strip()
     if not text:
-        raise AmendmentRefused("--reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)")
+        raise AmendmentRefused("a reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
+                               hint="amend_reason_empty")
     bad = [c for c in text if unicodedata.category(c) in ("Cc", "Cf")]
     if bad:
-        raise AmendmentRefused(f"--reason contains a control or format character {bad[0]!r}; give plain text")
+        raise AmendmentRefused(f"the reason contains a control or format character {bad[0]!r}; give plain text",
+                               hint="amend_reason_control", char=repr(bad[0]))
     if len(text) > MAX_REASON:
-        raise AmendmentRefused(f"--reason is {len(text)} characters; keep it under {MAX_REASON}")
+        raise AmendmentRefused(f"the reason is {len(text)} characters; keep it under {MAX_REASON}",
+                               hint="amend_reason_long", length=len(text), limit=MAX_REASON)
     return text
 
 
@@ -84,8 +87,10 @@ def _load(session: Session, draw_id: int) -> tuple[Draw, core.Context, list[core
     # Re-derived, not just applied: a new amendment never builds on a log edited by hand.
     state, problems = core.replay(ctx, recorded)
     if problems:
+        shown = "\n  ".join(problems)
         raise AmendmentRefused(f"draw {draw_id}: the recorded amendments do not re-derive, so no new one is "
-                               "made; run `inspect-sched ledger verify`:\n  " + "\n  ".join(problems))
+                               f"made; verify the ledger:\n  {shown}", hint="amend_log_broken", draw_id=draw_id,
+                               shown=shown)
     return draw, ctx, recorded, state
 
 
@@ -135,8 +140,7 @@ def amend(engine: Engine, draw_id: int, action: str, reason: str, uscc: str = ""
 
 def list_amendments(engine: Engine, draw_id: int) -> list[core.Recorded]:
     with Session(engine) as session:
-        if session.get(Draw, draw_id) is None:
-            raise NotFoundError(f"draw {draw_id} does not exist; `inspect-sched ledger list` shows the draws")
+        require_draw(session, draw_id)
         return recorded_amendments(session, draw_id)
 
 
@@ -152,8 +156,8 @@ def export_files(session: Session, draw_id: int) -> dict[str, bytes]:
                                                                              LedgerEntry.draw_id == draw_id))}
     missing = sorted(s for s in seqs.values() if s not in entries)
     if missing:
-        raise AmendmentRefused(f"draw {draw_id}: amendment ledger entries {missing} are missing; "
-                               "run `inspect-sched ledger verify`")
+        raise AmendmentRefused(f"draw {draw_id}: amendment ledger entries {missing} are missing; verify the ledger",
+                               hint="amend_entries_missing", draw_id=draw_id, missing=missing)
     return amended_bundle(files, recorded, entries, seqs)
 
 
