@@ -27,6 +27,8 @@ def normalize(code: str) -> str:
 
 def check_char(first17: str) -> str:
     """The check character for the first 17 characters (which must be in the alphabet)."""
+    if len(first17) != 17:  # map() in _checksum would silently stop at the shorter side
+        raise ValueError(f"a check character needs exactly 17 characters, got {len(first17)}")
     return ALPHABET[-_checksum(first17) % 31]
 
 
