@@ -1,6 +1,6 @@
 """Benchmarks of inspect-sched, each beside a floor measured in the same run.
 
-    .venv/bin/python scripts/bench.py                    # start-up, city, sampling, assignment, province
+    .venv/bin/python scripts/bench.py                    # start-up, city, sampling, assignment, generate, province
     .venv/bin/python scripts/bench.py startup city       # some scenarios
     .venv/bin/python scripts/bench.py --big              # also draw at 300k firms and import 1M firms
 
