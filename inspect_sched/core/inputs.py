@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
@@ -27,6 +29,7 @@ from inspect_sched.schema.entities import (
 )
 
 
+@lru_cache(maxsize=1 << 16)  # a pool repeats few distinct tag lists; the result is immutable
 def split_list(text: str) -> tuple[str, ...]:
     """``a;b;;a`` -> ("a", "b"): the stored form of tags, specialties and id lists."""
     return tuple(sorted({p.strip() for p in text.replace("；", ";").split(";") if p.strip()}))
@@ -82,6 +85,11 @@ def _parse(kind: str, value: str) -> object:
     return value
 
 
+def _values(cls: type):
+    """All fields of a record as a flat tuple: ``astuple`` without its deep copies."""
+    return attrgetter(*[f.name for f in fields(cls)])
+
+
 @dataclass
 class Inputs:
     firms: list[Firm]
@@ -94,8 +102,8 @@ class Inputs:
         return Inputs(
             firms=sorted(self.firms, key=lambda f: f.uscc),
             inspectors=sorted(self.inspectors, key=lambda i: i.inspector_id),
-            positive_list=sorted(self.positive_list, key=astuple),
-            conflicts=sorted(self.conflicts, key=astuple),
+            positive_list=sorted(self.positive_list, key=_values(PositiveEntry)),
+            conflicts=sorted(self.conflicts, key=_values(Conflict)),
             history=sorted(self.history, key=lambda h: (h.uscc, h.date, h.kind, h.inspector_ids, h.source)),
         )
 
@@ -120,8 +128,9 @@ class Inputs:
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([f.name for f in fields(cls)])
+            get = _values(cls)  # astuple deep-copied every field of 1.8M records
             for r in rows:
-                cells = [_cell(v) for v in astuple(r)]
+                cells = [_cell(v) for v in get(r)]
                 w.writerow([csv_escape(c) for c in cells] if escape else cells)
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -385,12 +386,18 @@ def make_draw(
             all_files = {**files, "manifest.json": manifest}
             for name, content in sorted(all_files.items()):
                 session.add(DrawFile(draw_id=draw.id, name=name, content=content))
-            # The same rows as assignments.csv, so the two can never disagree.
-            for r, (uscc, name, district, _address, ids, names) in zip(
-                derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
-            ):
-                session.add(DrawFirm(draw_id=draw.id, uscc=uscc, name=name, district=district,
-                                     stratum=r.framed.stratum, inspector_ids=ids, inspector_names=names))
+            # The same rows as assignments.csv, so the two can never disagree. One executemany
+            # rather than an ORM object per firm (5,000 of them at province scale).
+            firm_rows = [
+                {"draw_id": draw.id, "uscc": uscc, "name": name, "district": district,
+                 "stratum": r.framed.stratum, "inspector_ids": ids, "inspector_names": names}
+                for r, (uscc, name, district, _address, ids, names) in zip(
+                    derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
+                )
+            ]
+            if firm_rows:
+                session.flush()  # the draw row first: draw_firm refers to it
+                session.execute(insert(DrawFirm.__table__), firm_rows)  # type: ignore[attr-defined]
             tmp = stage_folder(out, all_files, private=True)
             session.flush()
             result = DrawResult(draw.id, at.sequence, draw.redraw_of, out, draw.manifest_sha256,

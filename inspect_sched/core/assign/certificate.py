@@ -11,37 +11,58 @@ from inspect_sched.core.assign.model import _Instance
 
 
 def _lp_duals(inst: _Instance, fs, ins, cs):
-    """Integer, sign-valid duals of the restricted LP relaxation (GLOP) and its x; or None."""
-    from ortools.linear_solver import pywraplp
+    """Integer, sign-valid duals of the restricted LP relaxation (GLOP) and its x; or None.
+
+    The LP is built as one ``MPModelProto`` from the pair arrays (constraint rows grouped
+    with numpy) rather than one ``SetCoefficient`` call per pair, which was 12% of a
+    province's assignment. Same rows in the same order: team per firm, cover per (firm,
+    need), capacity per inspector.
+    """
+    from ortools.linear_solver import linear_solver_pb2, pywraplp
 
     scale = float(1 << 24)
+    model = linear_solver_pb2.MPModelProto()
+    n_pairs = len(fs)
+    for c in (cs / scale).tolist():
+        model.variable.add(lower_bound=0.0, upper_bound=1.0, objective_coefficient=c)
+    fs = np.asarray(fs, dtype=np.int64)
+    ins = np.asarray(ins, dtype=np.int64)
+    # Pairs come firm-major, so each firm's pairs are one contiguous, increasing range.
+    firm_start = np.searchsorted(fs, np.arange(len(inst.firms) + 1))
+    ones = [1.0] * n_pairs
+    for f, k in enumerate(inst.ks.tolist()):
+        a, b = int(firm_start[f]), int(firm_start[f + 1])
+        model.constraint.add(lower_bound=k, upper_bound=k, var_index=range(a, b), coefficient=ones[a:b])
+    cover_keys = []
+    for f, need in enumerate(inst.needs):
+        a, b = int(firm_start[f]), int(firm_start[f + 1])
+        for g in need:
+            js = (a + np.flatnonzero(inst.member[g][ins[a:b]])).tolist()
+            model.constraint.add(lower_bound=1.0, upper_bound=float("inf"), var_index=js, coefficient=ones[:len(js)])
+            cover_keys.append((f, g))
+    by_insp = np.argsort(ins, kind="stable")
+    insp_start = np.searchsorted(ins[by_insp], np.arange(len(inst.inspectors) + 1))
+    cap = float(inst.rules.max_per_inspector)
+    by_insp_list = by_insp.tolist()
+    for i in range(len(inst.inspectors)):
+        a, b = int(insp_start[i]), int(insp_start[i + 1])
+        model.constraint.add(lower_bound=-float("inf"), upper_bound=cap, var_index=by_insp_list[a:b],
+                             coefficient=ones[a:b])
     lp = pywraplp.Solver.CreateSolver("GLOP")
     if lp is None:  # pragma: no cover
         return None
-    x = [lp.NumVar(0.0, 1.0, "") for _ in range(len(fs))]
-    team = [lp.Constraint(int(k), int(k)) for k in inst.ks.tolist()]
-    cover = {(f, g): lp.Constraint(1, lp.infinity()) for f, need in enumerate(inst.needs) for g in need}
-    capc = [lp.Constraint(-lp.infinity(), inst.rules.max_per_inspector) for _ in inst.inspectors]
-    obj = lp.Objective()
-    for j, (f, i, c) in enumerate(zip(fs.tolist(), ins.tolist(), cs.tolist(), strict=True)):
-        v = x[j]
-        team[f].SetCoefficient(v, 1)
-        capc[i].SetCoefficient(v, 1)
-        for g in inst.needs[f]:
-            if inst.member[g][i]:
-                cover[(f, g)].SetCoefficient(v, 1)
-        obj.SetCoefficient(v, c / scale)
-    obj.SetMinimization()
+    if lp.LoadModelFromProto(model):  # a non-empty string is an error
+        return None  # pragma: no cover
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-
-    def r(v: float) -> int:
-        return round(v * scale)
-
-    y_team = np.array([r(t.dual_value()) for t in team], dtype=np.int64)
-    y_cover = {key: max(0, r(con.dual_value())) for key, con in cover.items()}
-    y_cap = np.array([min(0, r(con.dual_value())) for con in capc], dtype=np.int64)
-    xval = np.array([v.solution_value() for v in x])
+    response = linear_solver_pb2.MPSolutionResponse()
+    lp.FillSolutionResponseProto(response)
+    duals = np.round(np.asarray(response.dual_value, dtype=np.float64) * scale).astype(np.int64)
+    n_f, n_c = len(inst.firms), len(cover_keys)
+    y_team = duals[:n_f]
+    y_cover = {key: max(0, int(v)) for key, v in zip(cover_keys, duals[n_f:n_f + n_c].tolist(), strict=True)}
+    y_cap = np.minimum(duals[n_f + n_c:], 0)
+    xval = np.asarray(response.variable_value, dtype=np.float64)
     return (y_team, y_cover, y_cap), xval
 
 

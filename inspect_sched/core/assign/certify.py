@@ -27,7 +27,7 @@ feasibility condition because the ``x ≤ 1`` duals are ``min(0, rc_j)``, always
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from inspect_sched.core.assign.rules import CERTIFICATE_FORMAT, Assignment, Certificate, Rules
@@ -59,7 +59,7 @@ def _meets(group: tuple[str, str], inspector: InspectorRec) -> bool:
 
 
 def lp_is_integral(
-    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: dict[tuple[str, str], str],
+    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
 ) -> bool:
     """True when the LP relaxation has an integral optimum, so a certificate must close the gap.
@@ -93,7 +93,7 @@ def check_certificate(
     seed: str,
     firms: Sequence[Firm],
     inspectors: Sequence[InspectorRec],
-    exclusions: dict[tuple[str, str], str],
+    exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
     assignment: Assignment,
     cert: Certificate,
