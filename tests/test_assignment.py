@@ -672,7 +672,8 @@ def reference_exclusions(firms, inspectors, conflicts, history, r, first_day, la
     if r.cross_district:
         for f in firms:
             for i in inspectors:
-                if i.district == f.district:
+                exempt = i.department in r.cross_district_exempt or i.unit in r.cross_district_exempt
+                if i.district == f.district and not exempt:
                     out.setdefault((f.uscc, i.inspector_id), "same_district")
     for c in sorted(conflicts, key=lambda c: (c.uscc, c.inspector_id)):
         if c.uscc in usccs and c.inspector_id in ids:
@@ -699,6 +700,8 @@ def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
                    tuple(sorted({rnd.choice(inspectors).inspector_id, rnd.choice(inspectors).inspector_id})), "import")
         for _ in range(4)
     ]
+    if case % 4 >= 2:  # partner-department staff the cross-district rule does not bind (SPEC §3)
+        r = dataclasses.replace(r, cross_district=True, cross_district_exempt=(rnd.choice([ECO, MARKET]),))
     ex = pair_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
     want = reference_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
     assert list(ex.items()) == list(want.items())
@@ -713,6 +716,18 @@ def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
     slow = model._instance("masks", firms, inspectors, dict(want), r)
     for a, b, ca, cb in zip(fast.elig, slow.elig, fast.cost, slow.cost, strict=True):
         assert a.tolist() == b.tolist() and ca.tolist() == cb.tolist()
+
+
+def test_factored_exclusions_leave_exempt_staff_in_the_firms_district():
+    """cross_district_exempt: a partner department's inspector from the firm's own district stays eligible."""
+    f = firm("F1", "A", ())
+    own, partner = insp("ZZ-01", "A"), insp("ZZ-02", "A", department=MARKET)
+    r = rules(departments=(ECO, MARKET), cross_district_exempt=(MARKET,))
+    ex = pair_exclusions([f], [own, partner], [], [], r, FIRST, LAST)
+    assert ex.get(("F1", "ZZ-01")) == "same_district" and ("F1", "ZZ-02") not in ex
+    assert dict(ex.items()) == {("F1", "ZZ-01"): "same_district"}
+    inst = model._instance("exempt", [f], [own, partner], ex, r)
+    assert inst.elig[0].tolist() == [1]
 
 
 def test_exclusions_can_be_extended_like_a_dict():
