@@ -12,6 +12,7 @@ from typing import Any
 
 from inspect_sched.audit.bundle import CURRENT, READERS, rendered_files
 from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv, task_sheet_columns
+from inspect_sched.core.assign.certificate import negative_reduced_costs
 from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Sampled
 from inspect_sched.errors import InspectSchedError
@@ -36,7 +37,7 @@ def resolve(s: Sampled, files: dict[str, bytes], manifest: dict[str, Any]) -> li
 
 def verify_report(folder: str | Path) -> Report:
     """Problems, notes on what was not proven, and the commitment and hashes that were checked."""
-    return check_bundle(folder, resolve=resolve)
+    return check_bundle(folder, resolve=resolve, reduced_costs=negative_reduced_costs)
 
 
 def verify_bundle(folder: str | Path) -> list[str]:

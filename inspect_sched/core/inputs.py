@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
-from inspect_sched.io.text import csv_escape, csv_unescape
+from inspect_sched.io.text import ESCAPE_FIRST, csv_escape, csv_unescape
 from inspect_sched.schema.entities import (
     CONFLICT,
     ENTERPRISE,
@@ -74,6 +74,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+# Converters of the registry kinds whose record values are not already the cell's text.
+_CONVERT = {
+    "list": ";".join,
+    "bool": lambda v: "1" if v else "0",
+    "date": lambda v: v.isoformat(),
+}
+
+
 def _parse(kind: str, value: str) -> object:
     """A canonical CSV cell back to its record value (``kind`` of the registry field)."""
     if kind == "list":
@@ -128,10 +136,20 @@ class Inputs:
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([f.name for f in fields(cls)])
-            get = _values(cls)  # astuple deep-copied every field of 1.8M records
-            for r in rows:
-                cells = [_cell(v) for v in get(r)]
-                w.writerow([csv_escape(c) for c in cells] if escape else cells)
+            # Column by column: only list, bool and date columns need converting (text is
+            # already the cell), and only a cell starting with a quote or a formula character
+            # can need escaping. Row by row through ``_cell`` and ``csv_escape`` this was a
+            # fifth of a province draw.
+            kinds = [f.kind for f in ENTITY_OF[name].frozen]
+            columns = list(zip(*map(_values(cls), rows), strict=True)) if rows else [()] * len(kinds)
+            cells = []
+            for kind, column in zip(kinds, columns, strict=True):
+                conv = _CONVERT.get(kind)
+                col = list(column) if conv is None else [conv(v) for v in column]
+                if escape:
+                    col = [csv_escape(c) if c[:1] in ESCAPE_FIRST else c for c in col]
+                cells.append(col)
+            w.writerows(zip(*cells, strict=True))
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out
 
@@ -177,13 +195,19 @@ def _read_table(path: str, text: str, rec: type, names: list[str], kinds: Sequen
     if header != names:
         raise VerificationError([f"{path}: header is {str(header)[:200]}, expected {names}"])
     rows = []
+    width = len(names)
+    # Only list, date and bool cells are parsed; a text cell is its value (``_parse``).
+    parsers = [(j, k) for j, k in enumerate(kinds) if k in ("list", "date", "bool")]
     for lineno, row in enumerate(reader, start=2):
         if unescape:
-            row = [csv_unescape(c) for c in row]
-        if len(row) != len(names):
+            row = [csv_unescape(c) if c[:1] == "'" else c for c in row]
+        if len(row) != width:
             raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
         try:
-            rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
+            values: list[object] = list(row)
+            for j, k in parsers:
+                values[j] = _parse(k, row[j])
+            rows.append(rec(*values))
         except ValueError as exc:
             raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
     return rows

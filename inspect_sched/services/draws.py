@@ -342,7 +342,10 @@ def make_draw(
     frame = {f.uscc for f in frozen.inputs.firms}
     warnings += frame_warnings(frozen.inputs, spec)
     derivation = derive(frozen.inputs, spec, seed)  # slow part, outside any lock
-    files = derived_files(derivation)
+    # A draw without a plan froze its inputs just now, as this format writes them: reuse the
+    # bytes. A plan's stored files are read back and written again (a release-0.1 plan froze
+    # them without formula escaping).
+    files = derived_files(derivation, input_files=frozen.files if plan_id is None else None)
     tmp: Path | None = None
     try:
         with session_scope(engine) as session:

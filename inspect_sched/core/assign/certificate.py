@@ -96,3 +96,44 @@ def _certify(inst: _Instance, cands: list[np.ndarray], objective: int, duals) ->
         outside[cands[f]] = False
         failing.append(np.flatnonzero(outside & (bound + rc <= objective)))
     return failing
+
+
+def negative_reduced_costs(seed: str, firms, inspectors, exclusions, rules, cert) -> tuple[int, int] | None:
+    """``certify._negative_reduced_costs`` with numpy and the parallel pair costs; exact.
+
+    The same sum over the same pairs: eligibility from ``model._instance`` (tested equal to the
+    exclusions' own), costs from ``pair_costs`` (worker processes; tested equal to
+    ``assign_cost``), reduced costs in int64. None — the caller then uses the plain Python
+    loop — when a dual is so large that int64 could overflow (only a forged certificate has one).
+    """
+    from inspect_sched.core.assign.certify import firm_needs, need_key
+    from inspect_sched.core.assign.model import _instance
+
+    limit = 1 << 62
+    firms = sorted(firms, key=lambda f: f.uscc)
+    if not firms:
+        return 0, 0
+    widest = (1 << 40) + max(abs(v) for v in cert.team.values()) + max((abs(v) for v in cert.cap.values()), default=0)
+    widest += max(sum(abs(y) for y in cert.cover.get(f.uscc, {}).values()) for f in firms)
+    if widest >= limit:
+        return None
+    try:
+        inst = _instance(seed, firms, inspectors, exclusions, rules)
+    except ValueError:  # a duplicate firm or inspector: the plain loop says what it says
+        return None
+    y_cap = np.array([cert.cap[i.inspector_id] for i in inst.inspectors], dtype=np.int64)
+    total = pairs = 0
+    for f, idx, cost in zip(inst.firms, inst.elig, inst.cost, strict=True):
+        rc = cost - cert.team[f.uscc] - y_cap[idx]
+        cover = cert.cover.get(f.uscc, {})
+        for g in firm_needs(f, rules):
+            y = cover[need_key(g)]
+            if y:
+                member = inst.member.get(g)
+                if member is None:  # a department need of a single-department task has no mask
+                    return None
+                rc = rc - y * member[idx]
+        neg = rc[rc < 0]
+        total += sum(neg.tolist())  # Python ints: exact however many pairs
+        pairs += len(idx)
+    return total, pairs
