@@ -2,12 +2,14 @@
 
     .venv/bin/python scripts/bench.py                    # start-up, city, sampling, assignment, generate, province
     .venv/bin/python scripts/bench.py startup city       # some scenarios
-    .venv/bin/python scripts/bench.py --big              # also draw at 300k firms and import 1M firms
+    .venv/bin/python scripts/bench.py --big              # also draw at 300k, import 1M, 1M on PostgreSQL
 
-Every figure is a fresh process run as a user would (``python -m inspect_sched ...``),
-measured with ``os.wait4``: wall seconds, CPU seconds (user + system, the process and the
-worker processes it forked) and the peak resident memory of the largest of them. The
-machine is shared, so the ratio is taken on CPU seconds; wall seconds are shown too.
+Every figure is a fresh process run as a user would (``python -m inspect_sched ...``):
+wall seconds, CPU seconds (user + system of the process and of the worker processes it
+forked: ``getrusage(RUSAGE_CHILDREN)`` around it) and peak resident memory (``os.wait4``).
+The machine is shared, so the ratio is taken on CPU seconds; wall seconds are shown too.
+``pg1m`` needs a PostgreSQL server (``INSPECT_SCHED_BENCH_PG``, default the test server on
+127.0.0.1:54329); it creates and drops the database ``inspect_sched_bench_1m``.
 
 Each floor is the least work any exact implementation must do, timed (CPU) in a separate
 process in the same run:
@@ -435,7 +437,8 @@ def main() -> int:
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenarios", nargs="*", help=f"some of {', '.join(SCENARIOS)}; default: all but the --big ones")
-    ap.add_argument("--big", action="store_true", help="also draw at 300k firms and import 1M firms (slow)")
+    ap.add_argument("--big", action="store_true",
+                    help="also draw at 300k firms, import 1M firms, 1M firms on PostgreSQL (slow)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/inspect-sched-bench"),
                     help="where pools and databases are kept between runs")
     args = ap.parse_args()
