@@ -172,25 +172,23 @@ def floor_csv(path: str, tickets: str = "") -> dict:
 def floor_bundle(folder: str) -> dict:
     """One SHA-256 per eligible pair of the bundle's draw and per frame firm, one core."""
     sys.path.insert(0, str(REPO))
-    from inspect_sched.audit.verify import read_bundle
+    from inspect_sched.audit.bundle import READERS, read_bundle
     from inspect_sched.core.assign import Rules, pair_exclusions
+    from inspect_sched.core.assign.certify import eligible_indices
     from inspect_sched.core.frame import DrawSpec
     from inspect_sched.core.inputs import Inputs
-    from inspect_sched.schema.periods import parse_period
-    from inspect_sched.schema.policy import policy_from_dict
 
     files = read_bundle(folder)
     m = json.loads(files["manifest.json"])
-    spec = DrawSpec(parse_period(m["period"]), m["task"], policy_from_dict(m["policy"]),
-                    {k: tuple(v) for k, v in m["filters"].items()}, tuple(m["departments"]))
-    inputs = Inputs.from_csv_files(files)
+    spec = DrawSpec.from_dict(m)
+    inputs = Inputs.from_csv_files(files, unescape=READERS[m["format"]].escape_csv)
     drawn = {line.split(",", 1)[0] for line in files["sample.csv"].decode().splitlines()[1:]}
-    firms = [f for f in inputs.firms if f.uscc in drawn]
-    ex = pair_exclusions(firms, inputs.inspectors, inputs.conflicts, inputs.history,
+    firms = sorted((f for f in inputs.firms if f.uscc in drawn), key=lambda f: f.uscc)
+    inspectors = sorted(inputs.inspectors, key=lambda i: i.inspector_id)
+    ex = pair_exclusions(firms, inspectors, inputs.conflicts, inputs.history,
                          Rules.from_policy(spec.policy, spec.departments), spec.period.first_day,
                          spec.period.last_day)
-    ids = [i.inspector_id for i in inputs.inspectors]
-    pairs = sum(1 for f in firms for i in ids if (f.uscc, i) not in ex)
+    pairs = sum(len(idx) for _, idx in eligible_indices(firms, inspectors, ex))
     frame = files["frame.csv"].count(b"\n") - 1
     return {"cpu": _cpu(_bare_hashes, pairs + frame), "pairs": pairs, "frame": frame}
 
