@@ -193,11 +193,12 @@ def verify_bundle(folder: PathLike) -> list[str]:
 
 
 def generate_fixtures(out: PathLike, enterprises: int = 3000, inspectors: int = 235,
-                      seed: str = "20261201") -> GeneratedSummary:
-    """Write synthetic pools (a city like 株洲市) for ``seed`` into folder ``out``."""
+                      seed: str = "20261201", partner_staff: int | None = None) -> GeneratedSummary:
+    """Write synthetic pools (a city like 株洲市) for ``seed`` into folder ``out``;
+    ``partner_staff`` 市场监管 joint-check staff are added (default 40 per 235; 0 for none)."""
     from inspect_sched.synth.fakedata import generate
 
-    return generate(enterprises, inspectors, seed, Path(out))
+    return generate(enterprises, inspectors, seed, Path(out), partner_staff)
 
 
 __all__ = ["Database", "verify_bundle", "generate_fixtures"]

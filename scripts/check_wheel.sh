@@ -12,6 +12,6 @@ python3 -m venv "$work/venv"
 cd "$work"
 out=$("$work/venv/bin/inspect-sched" demo --out "$work/demo")
 echo "$out" | tail -n 12
-echo "$out" | grep -q "plan 1 committed: e836d600f9a816b8c6f8fd00222ca0e3d43c6de7a0093475dc9583774d32098c"
+echo "$out" | grep -q "plan 1 committed: bf894c31481386c7f588e0cfee3efcac46b670d1b3cd6b12de89d75a47468d1e"
 echo "$out" | grep -q "verify: verified"
 echo "wheel demo: ok"

@@ -35,7 +35,8 @@ def _rows(data: bytes, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pool")
     summary = fakedata.generate(N_FIRMS, N_INSPECTORS, SEED, out)
-    assert summary.enterprises == N_FIRMS and summary.inspectors == N_INSPECTORS
+    assert summary.enterprises == N_FIRMS
+    assert summary.inspectors == N_INSPECTORS + fakedata.default_partner_staff(N_INSPECTORS) == N_INSPECTORS + 40
     assert summary.gbk_written
     return out
 
@@ -150,9 +151,11 @@ def test_enumerations_are_chinese_and_mixes_plausible(tables: dict[str, list[dic
 
 
 def test_inspectors(tables: dict[str, list[dict[str, str]]]) -> None:
-    people = tables["inspectors.csv"]
-    ids = [p["执法证号"] for p in people]
-    assert len(set(ids)) == len(ids) == N_INSPECTORS
+    everyone = tables["inspectors.csv"]
+    ids = [p["执法证号"] for p in everyone]
+    assert len(set(ids)) == len(ids) == N_INSPECTORS + 40
+    people = everyone[:N_INSPECTORS]  # the bureau's own pool; the partner staff follow
+    assert {p["部门"] for p in everyone[N_INSPECTORS:]} == {"市场监管"}
     assert all(i.startswith("ZZ4302") and len(i) == 13 for i in ids)
     depts = Counter(p["部门"] for p in people)
     assert {"生态环境", "市场监管", "交通运输", "自然资源", "卫生健康", "住建"} == set(depts)
@@ -182,7 +185,7 @@ def test_positive_list_conflicts_history(tables: dict[str, list[dict[str, str]]]
         assert dt.date.fromisoformat(r["有效期至"]) > start
 
     conflicts = tables["conflicts.csv"]
-    assert 30 <= len(conflicts) <= 50
+    assert 30 <= len(conflicts) <= 60
     assert len({(c["执法证号"], c["统一社会信用代码"]) for c in conflicts}) == len(conflicts)
     assert all(c["执法证号"] in people and c["统一社会信用代码"] in firms and c["回避事由"] for c in conflicts)
 
@@ -213,7 +216,15 @@ def test_cli_generate_small(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "enterprises.csv: 50 rows" in result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(ALL_FILES)
-    assert len(_rows((out / "inspectors.csv").read_bytes())) == 12
+    assert len(_rows((out / "inspectors.csv").read_bytes())) == 12 + 2  # 40 partner staff per 235
+    result = CliRunner().invoke(cli, ["fixtures", "generate", "--enterprises", "50", "--inspectors", "12",
+                                      "--seed", "s", "--partner-staff", "0", "--out", str(out)])
+    assert result.exit_code == 0 and len(_rows((out / "inspectors.csv").read_bytes())) == 12
+    for flag, value in (("--partner-staff", "-1"), ("--partner-staff", "100001"), ("--inspectors", "200001")):
+        bad = CliRunner().invoke(cli, ["fixtures", "generate", flag, value, "--out", str(out)])
+        assert bad.exit_code == 2 and flag in bad.output
+    with pytest.raises(fakedata.InspectSchedError, match="between 0 and 100,000"):
+        fakedata.build(10, 10, "s", partner_staff=100_001)
     bad = CliRunner().invoke(cli, ["fixtures", "generate", "--enterprises", "0", "--out", str(out)])
     assert bad.exit_code == 2
     bad = CliRunner().invoke(cli, ["fixtures", "generate", "--seed", "a|b", "--out", str(tmp_path / "x")])
@@ -251,14 +262,39 @@ def test_committed_fixtures_import(sqlite_url: str) -> None:
         assert result.exit_code == 0, (name, result.output)
 
 
-def test_committed_joint_fixtures_are_the_joint_staff_set(tmp_path: Path) -> None:
-    """fixtures/joint is what --joint-staff writes; its 市场监管 staff sit in several districts."""
-    committed = REPO / "fixtures" / "joint"
-    assert "--joint-staff --out fixtures/joint" in (committed / "README.md").read_text()
-    fakedata.generate(3000, 235, "20261201", tmp_path, joint_staff=True)
-    for name in CSV_FILES:
-        assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), name
+def test_partner_staff_are_appended_and_change_no_other_row(tmp_path: Path) -> None:
+    """市场监管 joint-check staff across the districts; without them every other row is the same."""
+    fakedata.generate(400, 60, "partner-seed", tmp_path / "with", partner_staff=30)
+    fakedata.generate(400, 60, "partner-seed", tmp_path / "without", partner_staff=0)
+    for name in ("enterprises.csv", "positive_list.csv", "history.csv"):
+        assert (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes(), name
+    people = _rows((tmp_path / "with" / "inspectors.csv").read_bytes())
+    own = _rows((tmp_path / "without" / "inspectors.csv").read_bytes())
+    assert people[:len(own)] == own and len(people) == 60 + 30
+    partners = people[60:]
+    assert {r["部门"] for r in partners} == {"市场监管"}
+    assert len({r["所属区县"] for r in partners}) == 9 and len({r["所属单位"] for r in partners}) == 10
+    assert len({r["执法证号"] for r in people}) == len(people)
+    conflicts = {tuple(r.values()) for r in _rows((tmp_path / "with" / "conflicts.csv").read_bytes())}
+    assert {tuple(r.values()) for r in _rows((tmp_path / "without" / "conflicts.csv").read_bytes())} < conflicts
+    assert {c[0] for c in conflicts} & {p["执法证号"] for p in partners}
+
+
+def test_committed_fixtures_staff_a_city_wide_joint_task(sqlite_url: str, tmp_path: Path) -> None:
+    """Issue 13: on the bundled fixtures and the default policy, 生态环境 + 市场监管 can be staffed."""
+    committed = REPO / "fixtures"
     market = [r for r in _rows((committed / "inspectors.csv").read_bytes()) if r["部门"] == "市场监管"]
-    assert len({r["所属区县"] for r in market}) == 9 and len({r["所属单位"] for r in market}) == 10
-    # The default set is untouched by the option (the demo's commitment depends on it).
-    assert (REPO / "fixtures" / "enterprises.csv").read_bytes() == (committed / "enterprises.csv").read_bytes()
+    assert len({r["所属区县"] for r in market}) == 9
+    runner = CliRunner()
+    for kind, name in (("enterprises", "enterprises.csv"), ("inspectors", "inspectors.csv"),
+                       ("positive-list", "positive_list.csv"), ("conflicts", "conflicts.csv"),
+                       ("history", "history.csv")):
+        assert runner.invoke(cli, ["--db", sqlite_url, "import", kind, str(committed / name)]).exit_code == 0
+    result = runner.invoke(cli, ["--db", sqlite_url, "draw", "--period", "2026-12", "--seed", "26120107153348092215",
+                                 "--departments", "生态环境,市场监管", "--task", "联合抽查",
+                                 "--out", str(tmp_path / "joint")])
+    assert result.exit_code == 0, result.output
+    rows = _rows((tmp_path / "joint" / "assignments.csv").read_bytes())
+    assert len(rows) > 150
+    for r in rows:
+        assert sorted(set(r["inspector_departments"].split(";"))) == ["市场监管", "生态环境"]

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -328,12 +329,53 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     assert all("株洲市市场监督管理局" in r["inspector_units"].split(";") for r in rows)
     assert "mode" not in rows[0]  # everything on site: no mode column
     assert cli_ok(db_url, "verify", str(tmp_path / "b")).splitlines()[0] == "verified"
+    # After a substitution the current sheet keeps the joint columns, the newcomer's included.
+    gone = next(i for i in rows[0]["inspector_ids"].split(";") if i.startswith("SJ"))
+    cli_ok(db_url, "amend", "substitute", "--draw", "1", "--inspector", gone, "--uscc", rows[0]["uscc"],
+           "--reason", "回避")
+    cli_ok(db_url, "export", "--draw", "1", "--out", str(tmp_path / "x"))
+    current = list(csv.DictReader(io.StringIO((tmp_path / "x" / "assignments-current.csv").read_text())))
+    assert list(current[0]) == list(rows[0])
+    assert gone not in current[0]["inspector_ids"]
+    assert sorted(current[0]["inspector_departments"].split(";")) == ["市场监管", "生态环境"]
+    assert current[0]["inspector_units"].split(";")[current[0]["inspector_departments"].split(";").index("市场监管")] \
+        == "株洲市市场监督管理局"
+    assert cli_ok(db_url, "verify", str(tmp_path / "x")).splitlines()[0] == "verified"
     with Session(engine) as s:
         stored = list(s.exec(select(DrawFirm)))
     results_csv(tmp_path / "r.csv", [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题"} for f in stored])
     cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
     cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"), "--format", "csv")
-    assert (tmp_path / "pub" / "public-draw-1.csv").is_file()
+    # No [authority] in the policy: each department's body is the units of its staff who checked,
+    # per row those of the row's team, in the manifest's department order (sorted).
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["departments"] == ["市场监管", "生态环境"]
+    frozen = {r["inspector_id"]: r for r in csv.DictReader(io.StringIO((tmp_path / "b" / "inputs" / "inspectors.csv")
+                                                                           .read_text()))}
+
+    def units(ids: list[str], dept: str) -> list[str]:
+        return list(dict.fromkeys(frozen[i]["unit"] for i in ids if frozen[i]["department"] == dept))
+
+    public = list(csv.DictReader(io.StringIO((tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig"))))
+    everyone: list[str] = []
+    for row in public:
+        ids = re.findall(r"（([^（）]+)）", row["检查人员（姓名、执法证号）"])
+        assert len(ids) == 2
+        everyone += ids
+        assert row["检查实施机关"] == "、".join(units(ids, "市场监管") + units(ids, "生态环境"))
+    side = json.loads((tmp_path / "pub" / "public-draw-1.json").read_text("utf-8"))
+    assert side["departments"] == [{"department": d, "authority": "、".join(units(everyone, d))}
+                                   for d in ("市场监管", "生态环境")]
+    assert side["title"].endswith("市场监管、生态环境部门联合“双随机、一公开”抽查结果公示")
+    # Named in the policy's [authority]: that body, whoever checked; a department it omits
+    # falls back to its staff's units; a department with no staff on the teams says so.
+    from inspect_sched.outputs.publish import department_bodies
+
+    manifest = {"departments": ["交通运输", "市场监管", "生态环境"],
+                "policy": {"authority": {"生态环境": "株洲市生态环境局"}}}
+    frozen = {"A": {"department": "生态环境", "unit": "支队"}, "B": {"department": "市场监管", "unit": "市局"},
+              "C": {"department": "市场监管", "unit": "分局"}}
+    assert department_bodies(manifest, ["A", "B", "C", "X"], frozen) == [
+        ("交通运输", "未设置"), ("市场监管", "市局、分局"), ("生态环境", "株洲市生态环境局")]
 
 
 # ---------------------------------------------------------------- team size per stratum
@@ -427,4 +469,36 @@ def test_a_replacement_in_a_sized_stratum_gets_that_team_size(db_url: str, tmp_p
     rows = list(csv.DictReader(io.StringIO((tmp_path / "x" / "assignments-current.csv").read_text())))
     new = [r for r in rows if r["uscc"] in LISTED and r["uscc"] not in drawn_off]
     assert len(new) == 1 and len(new[0]["inspector_ids"].split(";")) == 1
+    # The columns of assignments.csv (SPEC §7), the mode included: the replacement is off site.
+    drawn_header = (tmp_path / "x" / "assignments.csv").read_text().splitlines()[0]
+    assert (tmp_path / "x" / "assignments-current.csv").read_text().splitlines()[0] == drawn_header
+    assert "mode" in drawn_header and new[0]["mode"] == "非现场"
+    assert {r["mode"] for r in rows if r["uscc"] not in LISTED} == {"现场"}
     assert cli_ok(db_url, "verify", str(tmp_path / "x")).splitlines()[0] == "verified"
+
+
+@pytest.mark.parametrize("command", ["plan", "draw"])
+def test_a_department_nobody_belongs_to_is_refused_before_anything_is_recorded(
+    db_url: str, tmp_path: Path, command: str
+) -> None:
+    """A hurried clerk types 市监 for 市场监管: the plan (or draw) names the pool's departments
+    and the close match, instead of freezing a plan no draw could ever staff."""
+    engine = get_engine(db_url)
+    small_pool(engine, firms=20)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="SJ001", name="市监", unit="株洲市市场监督管理局", district="天元区",
+                        department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        s.commit()
+    args = [command, "--period", "2026-12", "--departments", "生态环境,市监"]
+    if command == "draw":
+        args += ["--seed", "1234567890123456789012", "--out", str(tmp_path / "b")]
+    code, output = run(db_url, *args)
+    assert code == 1, output
+    assert "no inspector in the pool belongs to department 市监" in output
+    assert "did you mean 市场监管" in output and "市场监管 1" in output and "Traceback" not in output
+    with Session(engine) as s:
+        assert s.execute(text("select count(*) from plan")).scalar() == 0
+        assert s.execute(text("select count(*) from ledger")).scalar() == 0
+    assert not (tmp_path / "b").exists()
+    # Spelled right, the same task is planned.
+    assert run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管")[0] == 0

@@ -83,9 +83,25 @@ def test_deadline_from_inside_a_holiday_and_across_guoqing_2026() -> None:
     assert add_working_days(D("2026-09-18"), 1) == D("2026-09-20")
 
 
-def test_a_year_the_package_does_not_know_is_an_error_not_a_guess() -> None:
+def _calendar_ends_2026(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package as it was in late 2026 (1.11: years up to 2026), whatever is installed."""
+    import chinese_calendar
+
+    real = chinese_calendar.is_workday
+
+    def is_workday(day: dt.date) -> bool:
+        if day.year > 2026:
+            raise NotImplementedError(f"no data for {day.year}")
+        return bool(real(day))
+
+    monkeypatch.setattr(chinese_calendar, "is_workday", is_workday)
+
+
+def test_a_year_the_package_does_not_know_is_an_error_not_a_guess(monkeypatch: pytest.MonkeyPatch) -> None:
+    _calendar_ends_2026(monkeypatch)
     with pytest.raises(CalendarError, match=r"does not know the year 2027 yet.*upgrade"):
         publication_deadline(D("2026-12-20"))
+    assert publication_deadline(D("2026-11-02")) == D("2026-11-30")  # a known year still counts
     assert issubclass(CalendarError, InspectSchedError)  # the CLI turns it into exit 1
 
 
@@ -172,7 +188,8 @@ def test_publication_as_results_trickle_in(db_url: str, tmp_path: Path, monkeypa
     assert "publication of draw 1, version 2" in out
 
 
-def test_status_deadlines_and_overdue_on_real_calendar(db_url: str, tmp_path: Path) -> None:
+def test_status_deadlines_and_overdue_on_real_calendar(db_url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     engine = get_engine(db_url)
     small_pool(engine)
     run(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
@@ -202,12 +219,21 @@ def test_status_deadlines_and_overdue_on_real_calendar(db_url: str, tmp_path: Pa
     text = status_mod.status_text([late], D("2025-10-31"))
     assert "OVERDUE" in text and b in text and "2025-10-30" in text
 
-    # A result whose deadline needs 2027: status is an error naming the firm, not a guess.
+    # A result whose deadline needs a year the calendar does not know: that deadline is
+    # unknown (never guessed), never counted overdue, and the rest of the status still shows.
+    _calendar_ends_2026(monkeypatch)
     with Session(engine) as s:
         s.execute(update(Result).where(Result.uscc == c).values(date=D("2026-12-21")))
         s.commit()
-    out = run(db_url, "status", code=1)
-    assert c in out and "does not know the year 2027" in out
+    late, = draw_status(engine, 1, today=D("2027-03-01"))
+    assert [d.uscc for d in late.overdue] == [b] and [d.uscc for d in late.unknown] == [c]
+    assert late.as_dict()["overdue"] == 1
+    assert {d["uscc"]: d["deadline"] for d in late.as_dict()["deadlines"]}[c] is None
+    out = run(db_url, "status")
+    assert "deadline not yet known: 1 (inspected 2026-12-21 or later" in out
+    assert "does not know the year 2027" in out and "upgrade" in out
+    assert json.loads(run(db_url, "status", "--json").splitlines()[0])["deadlines"][-1] == {
+        "uscc": c, "date": "2026-12-21", "deadline": None, "published": False}
 
 
 def test_public_xlsx_typed_cells_and_authority(db_url: str, tmp_path: Path) -> None:

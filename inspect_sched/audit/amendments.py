@@ -49,6 +49,17 @@ def context_from_bundle(files: dict[str, bytes], manifest: dict[str, Any]) -> co
     return core.context_from_files(files, manifest["seed"], rules, period.first_day, period.last_day, full)
 
 
+def current_sheet(files: dict[str, bytes], manifest: dict[str, Any], ctx: core.Context,
+                  state: core.State) -> bytes:
+    """``assignments-current.csv``: the columns of the drawn ``assignments.csv`` (SPEC §7)."""
+    columns = core.current_columns(files.get("assignments.csv", b""))
+    modes: dict[str, str] = {}
+    if "mode" in columns:
+        policy = policy_from_dict(manifest["policy"])
+        modes = {s: policy.mode(s) for s in policy.stratum_names}
+    return core.csv_bytes(columns, core.current_assignments(ctx, state, columns, modes))
+
+
 def ledger_body(draw_id: Any, ledger_sequence: Any, a: core.Recorded) -> dict[str, Any]:
     """The ledger entry of an amendment: derivable from ``amendments.csv`` and the draw id."""
     return {
@@ -78,7 +89,7 @@ def amended_bundle(files: dict[str, bytes], recorded: list[core.Recorded],
                                hint="amend_no_rederive", shown=shown)
     extra = {
         "amendments.csv": core.csv_bytes(core.AMENDMENT_COLUMNS, core.amendment_rows(recorded)),
-        "assignments-current.csv": core.csv_bytes(core.CURRENT_COLUMNS, core.current_assignments(ctx, state)),
+        "assignments-current.csv": current_sheet(files, manifest, ctx, state),
     }
     block = {
         "algorithm": "amend-v1",
@@ -131,7 +142,7 @@ def verify_amendments(files: dict[str, bytes], manifest: dict[str, Any]) -> list
         problems.append("amendments.csv: not in canonical form (rows reordered or re-quoted by hand?)")
     state, found = core.replay(ctx, recorded)
     problems += [f"amendments.csv: {p}" for p in found]
-    expected = core.csv_bytes(core.CURRENT_COLUMNS, core.current_assignments(ctx, state))
+    expected = current_sheet(files, drawn, ctx, state)
     if not found and files["assignments-current.csv"] != expected:
         problems.append("assignments-current.csv: differs from the teams the amendments re-derive")
     entries = {e.get("amendment"): e for e in block.get("ledger", []) if isinstance(e, dict)}

@@ -14,6 +14,9 @@ HINTS: dict[str, str] = {
     "no_such_plan": "plan {plan_id} does not exist; `inspect-sched plan --period ...` makes one",
     "empty_frame": ("the frame is empty: no enterprise passes the filters{shown}. Import enterprises first "
                     "(inspect-sched import enterprises FILE) or loosen --filter."),
+    "unknown_department": ("--departments: no inspector in the pool belongs to department {names} (the pool's "
+                           "departments: {pool}){guess} Check the spelling, or import that department's inspectors "
+                           "first (inspect-sched import inspectors FILE); nothing was recorded"),
     "plan_or_spec": "give either a plan (--plan ID) or a period and policy, not both",
     "new_out": "{out}: already exists and is not empty; choose a new --out folder (bundles are never overwritten)",
     "out_not_folder": "{out}: exists and is not a folder; give a folder for --out",
@@ -27,7 +30,8 @@ HINTS: dict[str, str] = {
     "no_fixtures": ("fixtures not found in {src} (missing {missing}); give a folder made by "
                     "inspect-sched fixtures generate"),
     "fake_enterprises": "--enterprises must be at least 1, got {value}",
-    "fake_inspectors": "--inspectors must be at least 2 (a team has two), got {value}",
+    "fake_inspectors": "--inspectors must be between 2 (a team has two) and 200,000, got {value}",
+    "fake_partner_staff": "--partner-staff must be between 0 and 100,000, got {value}",
     "fake_seed": "--seed must be a non-empty string without '|'",
     "amend_reason_empty": "--reason is required and may not be empty: say why (e.g. 企业已注销, 检查员病假)",
     "amend_reason_control": "--reason contains a control or format character {char}; give plain text",

@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
@@ -43,6 +43,15 @@ ACTIONS = (REPLACE, SUBSTITUTE, WITHDRAW)
 
 AMENDMENT_COLUMNS = ["sequence", "action", "uscc", "inspector_id", "replacement", "team", "reason", "created_at"]
 CURRENT_COLUMNS = ["uscc", "name", "district", "address", "inspector_ids", "inspector_names"]
+# The task sheet's optional columns (a mode other than on site; a joint task's departments and
+# units): assignments-current.csv has exactly the columns of the draw's assignments.csv.
+OPTIONAL_COLUMNS = ["mode", "inspector_departments", "inspector_units"]
+
+
+def current_columns(assignments_csv: bytes) -> list[str]:
+    """The columns of ``assignments-current.csv``: those of the draw's ``assignments.csv``."""
+    header = next(csv.reader(io.StringIO(assignments_csv.decode("utf-8"))), [])
+    return [c for c in header if c in CURRENT_COLUMNS or c in OPTIONAL_COLUMNS] or list(CURRENT_COLUMNS)
 
 
 def replacement_stratum(stratum: str, k: int) -> str:
@@ -456,15 +465,26 @@ def _row_differences(where: str, found: list[Row], expected: list[Row]) -> list[
     return out or [f"{where}: rows differ from the re-derived ones"]
 
 
-def current_assignments(ctx: Context, state: State) -> list[list[str]]:
+def current_assignments(ctx: Context, state: State, columns: Sequence[str] = CURRENT_COLUMNS,
+                        modes: Mapping[str, str] | None = None) -> list[list[str]]:
     """``assignments-current.csv`` rows: firms still in the draw in sample order, then the
-    replacements in amendment order, each with its current team."""
-    names = {i.inspector_id: i.name for i in ctx.inspectors}
+    replacements in amendment order, each with its current team, in ``columns``; ``modes``
+    gives a stratum's inspection mode (default 现场)."""
+    people = {i.inspector_id: i for i in ctx.inspectors}
+    stratum = {e.uscc: e.stratum for e in ctx.frame}
     rows = []
     for u in state.order:
         f = ctx.firm(u)
         team = sorted(state.teams[u])
-        rows.append([f.uscc, f.name, f.district, f.address, ";".join(team), ";".join(names.get(i, "") for i in team)])
+        cell = {
+            "uscc": f.uscc, "name": f.name, "district": f.district, "address": f.address,
+            "inspector_ids": ";".join(team),
+            "inspector_names": ";".join(people[i].name if i in people else "" for i in team),
+            "mode": (modes or {}).get(stratum.get(u, ""), "现场"),
+            "inspector_departments": ";".join(people[i].department if i in people else "" for i in team),
+            "inspector_units": ";".join(people[i].unit if i in people else "" for i in team),
+        }
+        rows.append([cell[c] for c in columns])
     return rows
 
 

@@ -56,7 +56,14 @@ from inspect_sched.schema.periods import parse_period
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Draw, DrawFile, Publication, Result
-from inspect_sched.store.queries import current_firms, firm_modes, inspector_names, item_summary, require_draw
+from inspect_sched.store.queries import (
+    bundle_inspectors,
+    current_firms,
+    firm_modes,
+    inspector_names,
+    item_summary,
+    require_draw,
+)
 
 PUBLIC_COLUMNS = [
     "序号", "抽查任务", "检查实施机关", "抽查事项", "抽查对象名称", "统一社会信用代码", "检查日期",
@@ -155,6 +162,29 @@ def _authorities(manifest: dict[str, Any]) -> list[str]:
     return policy.authority_for(manifest.get("departments") or [])
 
 
+def department_bodies(manifest: dict[str, Any], team_ids: Iterable[str],
+                      frozen: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+    """A joint task's departments, each with its 检查实施机关: the policy's ``[authority]`` entry
+    for it, else the units of its staff among ``team_ids`` (who did check), in the manifest's
+    department order; units in the order the teams name them."""
+    departments = [d for d in manifest.get("departments") or [] if isinstance(d, str)]
+    raw = manifest.get("policy")
+    named = raw.get("authority") if isinstance(raw, dict) else None
+    units: dict[str, list[str]] = {d: [] for d in departments}
+    for i in team_ids:
+        row = frozen.get(i)
+        if row is not None and row.get("department") in units and row.get("unit"):
+            if row["unit"] not in units[row["department"]]:
+                units[row["department"]].append(row["unit"])
+    out = []
+    for d in departments:
+        if isinstance(named, dict) and isinstance(named.get(d), str):
+            out.append((d, named[d]))
+        else:
+            out.append((d, "、".join(units[d]) or "未设置"))
+    return out
+
+
 def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.date) -> PublicSheet:
     """The sheet of every result recorded so far for ``draw_id``; pending firms are only counted."""
     draw = require_draw(session, draw_id)
@@ -179,8 +209,17 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     per_item = item_summary(session, draw_id)
     modes = firm_modes(session, draw_id)
     bodies = _authorities(manifest)
+    teams = {f.uscc: split_list(results[f.uscc].inspector_ids) for f in done}
+    names = inspector_names(session, draw_id, {i for t in teams.values() for i in t})
+    # A joint task names each department's body (SPEC §8): the policy's, else the units of
+    # the staff who checked; one body for all when the policy gives one string.
+    per_department = len(manifest.get("departments") or []) > 1 and \
+        not isinstance(manifest.get("policy", {}).get("authority"), str)
+    frozen = bundle_inspectors(session, draw_id) if per_department else {}
+    joint = department_bodies(manifest, [i for f in done for i in teams[f.uscc]], frozen) if per_department else []
+    if joint:
+        bodies = list(dict.fromkeys(b for _, b in joint if b != "未设置"))
     authority = "、".join(bodies)
-    names = inspector_names(session, draw_id, {i for f in done for i in split_list(results[f.uscc].inspector_ids)})
     by_uscc = {f.uscc: f for f in everyone}
     rows = []
     for n, f in enumerate(done, start=1):
@@ -191,13 +230,16 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         firm_items = per_item.get(f.uscc, items)
         if modes.get(f.uscc, "现场") != "现场":
             firm_items += f"（检查方式：{modes[f.uscc]}）"
-        rows.append(PublicRow(n, draw.task, authority, firm_items, name, f.uscc, r.date,
+        body = "、".join(b for _, b in department_bodies(manifest, teams[f.uscc], frozen) if b != "未设置") \
+            if joint else authority
+        rows.append(PublicRow(n, draw.task, body, firm_items, name, f.uscc, r.date,
                               _team(r.inspector_ids, names), r.result, r.measures or ""))
     p = parse_period(draw.period)
     facts = [
         f"抽查期间：{period_text(draw.period)}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}）",
         f"抽查任务：{draw.task}",
         f"检查实施机关：{authority or '（抽查方案未设置 authority）'}",
+        *([f"联合抽查部门：{'；'.join(f'{d}（{b}）' for d, b in joint)}"] if joint else []),
         f"抽取编号：第 {draw.id} 号（抽取账本第 {draw.sequence} 条）",
         f"随机种子：{draw.seed}",
         f"抽取记录（manifest.json）SHA-256：{draw.manifest_sha256}",
@@ -208,8 +250,9 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         facts.append(f"说明：本次抽取已被第 {draw.superseded_by} 号抽取取代，本表仅列已完成检查的对象。")
     if pending:
         facts.append(f"说明：本表为阶段性公示，已检查 {len(done)} 家；其余 {pending} 家检查完成后另行公示。")
-    title = f"{period_text(draw.period)} 生态环境“双随机、一公开”抽查结果公示"
-    header = {
+    who = "、".join(d for d, _ in joint) + "部门联合" if joint else "生态环境"
+    title = f"{period_text(draw.period)} {who}“双随机、一公开”抽查结果公示"
+    header: dict[str, Any] = {
         "format": "inspect-sched/public-sheet-v1", "title": title, "draw_id": draw.id,
         "ledger_sequence": draw.sequence, "period": draw.period, "period_first_day": p.first_day.isoformat(),
         "period_last_day": p.last_day.isoformat(), "task": draw.task, "authority": bodies,
@@ -218,6 +261,8 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         "superseded_by": draw.superseded_by, "version": version, "published_on": published_on.isoformat(),
         "published": len(done), "pending": pending, "columns": PUBLIC_COLUMNS,
     }
+    if joint:  # only a joint task's sidecar has the key: a one-department sheet keeps its bytes
+        header["departments"] = [{"department": d, "authority": b} for d, b in joint]
     return PublicSheet(draw_id, title, facts, header, rows, pending)
 
 

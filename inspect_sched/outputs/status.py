@@ -4,6 +4,10 @@ A result is *published* once a publication of its draw named the firm. Its deadl
 20th working day after the inspection date (``schema.workdays``); an unpublished result
 whose deadline is before today is overdue. Today is China's date (UTC+8): the deadline is a
 Chinese legal date.
+
+A deadline in a year the holiday calendar does not know yet (every December, until the
+package ships the State Council's next 放假安排) is shown as unknown, with what to do, and is
+never guessed; the rest of the status is still shown, because a clerk needs it most then.
 """
 
 from __future__ import annotations
@@ -26,12 +30,12 @@ DUE_SOON_DAYS = 7
 class Deadline:
     uscc: str
     date: dt.date
-    deadline: dt.date
+    deadline: dt.date | None  # None: the holiday calendar does not know the deadline's year yet
     published: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"uscc": self.uscc, "date": self.date.isoformat(), "deadline": self.deadline.isoformat(),
-                "published": self.published}
+        return {"uscc": self.uscc, "date": self.date.isoformat(),
+                "deadline": self.deadline.isoformat() if self.deadline else None, "published": self.published}
 
 
 @dataclass
@@ -45,6 +49,7 @@ class DrawStatus:
     published: int
     deadlines: list[Deadline] = field(default_factory=list)
     today: dt.date = dt.date.min
+    calendar_problem: str | None = None  # why some deadlines are unknown (CalendarError text)
 
     @property
     def unpublished(self) -> list[Deadline]:
@@ -52,7 +57,12 @@ class DrawStatus:
 
     @property
     def overdue(self) -> list[Deadline]:
-        return [d for d in self.unpublished if d.deadline < self.today]
+        return [d for d in self.unpublished if d.deadline is not None and d.deadline < self.today]
+
+    @property
+    def unknown(self) -> list[Deadline]:
+        """Unpublished results whose deadline the holiday calendar cannot count yet."""
+        return [d for d in self.unpublished if d.deadline is None]
 
     def as_dict(self) -> dict[str, Any]:
         """Exactly the keys SPEC §8 fixes for ``status --json``."""
@@ -86,15 +96,17 @@ def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
     for p in session.exec(select(Publication).where(Publication.draw_id == d.id)):
         named.update(u for u in p.firms.split(";") if u)
     deadlines = []
+    problem = None
     for r in results:
+        due: dt.date | None
         try:
             due = publication_deadline(r.date)
         except CalendarError as exc:
-            raise CalendarError(f"draw {d.id}, firm {r.uscc} inspected {r.date.isoformat()}: {exc}") from None
+            due, problem = None, str(exc)
         deadlines.append(Deadline(r.uscc, r.date, due, r.uscc in named))
-    deadlines.sort(key=lambda x: (x.deadline, x.uscc))
+    deadlines.sort(key=lambda x: (x.deadline or dt.date.max, x.uscc))
     return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, len(results),
-                      sum(1 for x in deadlines if x.published), deadlines, today)
+                      sum(1 for x in deadlines if x.published), deadlines, today, problem)
 
 
 def status_text(statuses: list[DrawStatus], today: dt.date) -> str:
@@ -110,15 +122,25 @@ def status_text(statuses: list[DrawStatus], today: dt.date) -> str:
                      f"{s.published:>9} {len(s.unpublished):>11} {len(s.overdue):>7}  {s.task}{mark}")
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     overdue = [(s.draw_id, d) for s in statuses for d in s.overdue]
-    due = [(s.draw_id, d) for s in statuses for d in s.unpublished if today <= d.deadline <= soon]
+    due = [(s.draw_id, d) for s in statuses for d in s.unpublished
+           if d.deadline is not None and today <= d.deadline <= soon]
+    unknown = [(s.draw_id, d) for s in statuses for d in s.unknown]
+    def listed(items: list[tuple[int, Deadline]]) -> list[str]:
+        ordered = sorted(items, key=lambda x: (x[1].deadline or dt.date.max, x[0], x[1].uscc))
+        return [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, "
+                f"deadline {d.deadline.isoformat() if d.deadline else 'unknown'}" for i, d in ordered]
+
     if overdue:
         lines.append(f"OVERDUE — publish now (inspect-sched publish --draw ID --out DIR): {len(overdue)}")
-        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
-                  for i, d in sorted(overdue, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+        lines += listed(overdue)
     if due:
         lines.append(f"due within {DUE_SOON_DAYS} days: {len(due)}")
-        lines += [f"  draw {i}: {d.uscc} inspected {d.date.isoformat()}, deadline {d.deadline.isoformat()}"
-                  for i, d in sorted(due, key=lambda x: (x[1].deadline, x[0], x[1].uscc))]
+        lines += listed(due)
+    if unknown:
+        problem = next(s.calendar_problem for s in statuses if s.calendar_problem)
+        lines.append(f"deadline not yet known: {len(unknown)} (inspected "
+                     f"{min(d.date for _, d in unknown).isoformat()} or later; {problem})")
     if not overdue and not due:
-        lines.append("nothing overdue, nothing due within a week")
+        lines.append("nothing overdue, nothing due within a week"
+                     + (" among the deadlines known" if unknown else ""))
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,8 +167,27 @@ def _freeze(session: Session, spec: DrawSpec) -> Frozen:
         shown = f" {spec.filters}" if spec.filters else ""
         raise DrawError(f"the frame is empty: no enterprise passes the filters{shown}. "
                         "Import enterprises first or loosen the filters.", hint="empty_frame", shown=shown)
+    _check_departments(inputs, spec)
     files = inputs.to_csv_files()
     return Frozen(inputs, files, plan_commitment(spec, files), at)
+
+
+def _check_departments(inputs: Inputs, spec: DrawSpec) -> None:
+    """A task department that nobody in the pool belongs to is a typo or a missing import: say so
+    before a plan is published that no draw could ever staff."""
+    import difflib
+
+    counts = Counter(i.department for i in inputs.inspectors)
+    missing = [d for d in spec.departments if not counts[d]]
+    if not missing or not counts:  # an empty pool: the assignment says "import inspectors"
+        return
+    pool = "、".join(f"{d} {n}" for d, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+    close = {d: difflib.get_close_matches(d, list(counts), n=1, cutoff=0.5) for d in missing}
+    guess = "".join(f"; did you mean {c[0]} for {d}?" for d, c in close.items() if c)
+    names = "、".join(missing)
+    raise DrawError(f"no inspector in the pool belongs to department {names} (the pool's departments: {pool})"
+                    f"{guess} Check the spelling of the task's departments, or import that department's inspectors "
+                    "first; nothing was recorded", hint="unknown_department", names=names, pool=pool, guess=guess)
 
 
 def _filter_hint(session: Session, filters: dict[str, tuple[str, ...]]) -> str:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from inspect_sched.core import amend as core
 from inspect_sched.errors import NotFoundError
+from inspect_sched.io.text import csv_unescape
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.models import Amendment, Draw, DrawFile, DrawFirm, FollowUp, Inspector, ItemResult
 
@@ -24,12 +25,23 @@ def require_draw(session: Session, draw_id: int) -> Draw:
     return draw
 
 
-def bundle_inspector_names(session: Session, draw_id: int) -> dict[str, str]:
-    """Inspector id -> name as frozen in the draw's bundle (``inputs/inspectors.csv``)."""
+def bundle_inspectors(session: Session, draw_id: int) -> dict[str, dict[str, str]]:
+    """Inspector id -> the row frozen in the draw's bundle (``inputs/inspectors.csv``)."""
     f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
     if f is None:
         return {}
-    return {r["inspector_id"]: r["name"] for r in csv.DictReader(io.StringIO(f.content.decode("utf-8")))}
+    manifest = session.get(DrawFile, (draw_id, "manifest.json"))
+    # Release 0.1 (draw-v1) wrote cells as they were; later formats escape formula-like cells.
+    escaped = manifest is not None and b'"inspect-sched/draw-v1"' not in manifest.content
+    rows = csv.DictReader(io.StringIO(f.content.decode("utf-8")))
+    if escaped:
+        return {csv_unescape(r["inspector_id"]): {k: csv_unescape(v) for k, v in r.items()} for r in rows}
+    return {r["inspector_id"]: dict(r) for r in rows}
+
+
+def bundle_inspector_names(session: Session, draw_id: int) -> dict[str, str]:
+    """Inspector id -> name as frozen in the draw's bundle (``inputs/inspectors.csv``)."""
+    return {i: r["name"] for i, r in bundle_inspectors(session, draw_id).items()}
 
 
 def inspector_names(session: Session, draw_id: int, ids: set[str]) -> dict[str, str]:

@@ -188,10 +188,16 @@ _OTHER_DEPTS: tuple[tuple[str, str, str, int, str], ...] = (
     ("住建", "株洲市住房和城乡建设局", CITY_SEAT, 3, "建筑施工;扬尘"),
 )
 OTHER_SHARE = (25, 235)  # about 25 of the city's 235 certified staff
-# With ``joint_staff`` (the joint-task set, fixtures/joint): 市场监管 staff registered for joint
-# checks in the city bureau and in each district's branch, as a city's market regulation is
-# organised; enough of them (about 40 of 235) that a city-wide joint draw can be staffed.
+# Partner staff: 市场监管 staff registered for joint checks in the city bureau and in each
+# district's branch, as a city's market regulation is organised; enough of them (about 40 per
+# 235 of the bureau's own) that a city-wide joint draw can be staffed under the cross-district
+# rule. They come from a stream of their own, appended after every other table is made, so
+# that adding them (or not) leaves every other row of the set as it is.
 MARKET_SHARE = (40, 235)
+# Inspector ids are ZZ + area code + 5 digits, drawn until unused: these bounds keep every
+# area's 100,000 numbers far from full (a province has about 3,000 inspectors).
+MAX_INSPECTORS = 200_000
+MAX_PARTNER_STAFF = 100_000
 
 
 def _market_units() -> list[tuple[str, str]]:
@@ -373,10 +379,9 @@ def _spread(n: int, total: tuple[int, int]) -> int:
     return round(n * total[0] / total[1])
 
 
-def _inspectors(m: int, rng: random.Random, fake: Faker, joint_staff: bool = False) -> list[_Inspector]:
+def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
     n_other = _spread(m, OTHER_SHARE) if m >= 10 else 0
-    n_market = _spread(m, MARKET_SHARE) if joint_staff and m >= 10 else 0
-    n_env = m - n_other - n_market
+    n_env = m - n_other
     people: list[_Inspector] = []
     taken_ids: set[str] = set()
 
@@ -406,13 +411,6 @@ def _inspectors(m: int, rng: random.Random, fake: Faker, joint_staff: bool = Fal
             inspector_id=new_id(district, True), name=fake.name(), unit=unit, district=district, department=name,
             cert_valid_until=_valid_until(rng), active=True, specialties=tuple(dept_specs.split(";")),
         ))
-    units = _market_units()
-    for k in range(n_market):
-        unit, district = units[k % len(units)]
-        people.append(_Inspector(
-            new_id(district, unit == units[0][0]), fake.name(), unit, district, "市场监管",
-            _valid_until(rng), True, ("检验检测", "计量"),
-        ))
     # Exact shares, so that even a small pool has radiation staff and expired certificates.
     env_idx = list(range(n_env))
     for i in rng.sample(env_idx, min(n_env, max(1 if n_env >= 4 else 0, round(n_env * RADIATION_SHARE)))):
@@ -432,6 +430,41 @@ def _inspectors(m: int, rng: random.Random, fake: Faker, joint_staff: bool = Fal
     for p in people:
         p.specialties = tuple(sorted(set(p.specialties)))
     return people
+
+
+def default_partner_staff(inspectors: int) -> int:
+    """How many partner staff ``fixtures generate`` adds by default: about 40 per 235."""
+    return _spread(inspectors, MARKET_SHARE) if inspectors >= 10 else 0
+
+
+def _partner_staff(n: int, seed: str, taken: set[str], firms: list[_Firm]) -> tuple[
+        list[_Inspector], list[tuple[str, str, str]]]:
+    """``n`` 市场监管 joint-check staff, city bureau first then each district's branch, and
+    their declared conflicts, from their own seeded stream."""
+    rng = random.Random(f"inspect-sched/fixtures/{seed}/partner-staff")
+    fake = Faker("zh_CN")
+    fake.seed_instance(f"inspect-sched/faker/{seed}/partner-staff")
+    units = _market_units()
+    people: list[_Inspector] = []
+    for k in range(n):
+        unit, district = units[k % len(units)]
+        area = "430200" if k % len(units) == 0 else AREA_CODE[district]
+        while True:
+            ident = f"ZZ{area}{rng.randint(0, 99999):05d}"
+            if ident not in taken:
+                taken.add(ident)
+                break
+        people.append(_Inspector(
+            inspector_id=ident, name=fake.name(), unit=unit, district=district, department="市场监管",
+            cert_valid_until=_valid_until(rng), active=True, specialties=("检验检测", "计量"),
+        ))
+    # As in the bureau's own pool: a few lapsed certificates and one not 在岗.
+    if n >= 10:
+        for i in rng.sample(range(n), max(1, round(n * EXPIRED_SHARE))):
+            people[i].cert_valid_until = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randint(0, 698))
+        for i in rng.sample(range(n), max(1, round(n * INACTIVE_SHARE))):
+            people[i].active = False
+    return people, _conflicts(firms, people, rng)
 
 
 def _valid_until(rng: random.Random) -> dt.date:
@@ -595,14 +628,23 @@ def _bom_utf8(text: str) -> bytes:
 
 
 def build(enterprises: int, inspectors: int, seed: str,
-          joint_staff: bool = False) -> tuple[dict[str, bytes], dict[str, int]]:
-    """All output files as ``{file name: bytes}`` and their data rows, writing nothing."""
+          partner_staff: int | None = None) -> tuple[dict[str, bytes], dict[str, int]]:
+    """All output files as ``{file name: bytes}`` and their data rows, writing nothing.
+
+    ``partner_staff``: 市场监管 joint-check staff added after the ``inspectors`` of the
+    bureau's own pool (default :func:`default_partner_staff`; 0 for none).
+    """
+    if partner_staff is None:
+        partner_staff = default_partner_staff(inspectors)
+    if not 0 <= partner_staff <= MAX_PARTNER_STAFF:
+        raise InspectSchedError(f"partner staff must be between 0 and {MAX_PARTNER_STAFF:,}, got {partner_staff}",
+                                hint="fake_partner_staff", value=partner_staff)
     if enterprises < 1:
         raise InspectSchedError(f"enterprises must be at least 1, got {enterprises}",
                                 hint="fake_enterprises", value=enterprises)
-    if inspectors < 2:
-        raise InspectSchedError(f"inspectors must be at least 2 (a team has two), got {inspectors}",
-                                hint="fake_inspectors", value=inspectors)
+    if not 2 <= inspectors <= MAX_INSPECTORS:
+        raise InspectSchedError(f"inspectors must be between 2 (a team has two) and {MAX_INSPECTORS:,}, "
+                                f"got {inspectors}", hint="fake_inspectors", value=inspectors)
     if not seed or "|" in seed:
         raise InspectSchedError("seed must be a non-empty string without '|'", hint="fake_seed")
     rng = random.Random(f"inspect-sched/fixtures/{seed}")
@@ -610,10 +652,13 @@ def build(enterprises: int, inspectors: int, seed: str,
     fake.seed_instance(f"inspect-sched/faker/{seed}")
 
     firms = _firms(enterprises, rng, fake)
-    people = _inspectors(inspectors, rng, fake, joint_staff)
+    people = _inspectors(inspectors, rng, fake)
     positive = _positive_list(firms, rng)
     conflicts = _conflicts(firms, people, rng)
     history = _history(firms, people, positive, rng)
+    partners, partner_conflicts = _partner_staff(partner_staff, seed, {p.inspector_id for p in people}, firms)
+    people += partners
+    conflicts = sorted(conflicts + partner_conflicts)
 
     firm_rows = _rows(ENTERPRISE, firms)
     person_rows = _rows(INSPECTOR, people)
@@ -646,7 +691,7 @@ def build(enterprises: int, inspectors: int, seed: str,
 
 
 def generate(enterprises: int, inspectors: int, seed: str, out: Path,
-             joint_staff: bool = False) -> GeneratedSummary:
+             partner_staff: int | None = None) -> GeneratedSummary:
     """Write the synthetic pools for ``seed`` into folder ``out`` (created if needed).
 
     Files: enterprises.csv, inspectors.csv, positive_list.csv, conflicts.csv, history.csv
@@ -657,7 +702,7 @@ def generate(enterprises: int, inspectors: int, seed: str, out: Path,
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InspectSchedError(f"{out}: exists and is not a folder; give a folder", hint="out_not_folder", out=out)
-    files, counts = build(enterprises, inspectors, seed, joint_staff)
+    files, counts = build(enterprises, inspectors, seed, partner_staff)
     for name, data in files.items():
         write_atomic(out / name, data)
     return GeneratedSummary(
