@@ -193,6 +193,34 @@ def test_verify_names_tampered_amendments(sqlite_url: str, tmp_path: Path) -> No
     assert "do not re-derive" in out and dump(url) == before
 
 
+def test_a_removed_firm_without_a_result_is_never_named(db_url: str, tmp_path: Path) -> None:
+    """The replacement is marked 补充抽取, but a removed firm with no result of its own stays
+    unnamed on every public file (it was drawn, and drawn firms are named only with a result)."""
+    small_pool(get_engine(db_url), firms=200)
+    run(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "bundle"))
+    victim = next(u for u in _sample_order(tmp_path) if _stratum(tmp_path, u) == "general")
+    run(db_url, "amend", "replace-firm", "--draw", "1", "--uscc", victim, "--reason", "企业已搬迁")
+    _, current = _current(tmp_path, db_url)
+    replacement = current[-1]
+    with Session(get_engine(db_url)) as s:
+        victim_name = s.get(DrawFirm, (1, victim)).name
+    rows = [{"uscc": replacement["uscc"], "date": today_cn(), "result": "未发现问题"}]
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    for f in (tmp_path / "pub").iterdir():
+        data = f.read_bytes()
+        if f.suffix == ".xlsx":
+            import zipfile
+
+            with zipfile.ZipFile(f) as z:
+                data = b"".join(z.read(n) for n in z.namelist())
+        text = data.decode("utf-8", "replace")
+        assert victim not in text and victim_name not in text, f.name
+    line = next(x for x in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig").splitlines()
+                if replacement["uscc"] in x)
+    assert f"{replacement['name']}（补充抽取）" in line
+
+
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:
     url = sqlite_url
     small_pool(get_engine(url), firms=200)

@@ -226,7 +226,10 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         r = results[f.uscc]
         name = f.name
         if f.replaces:
-            name += f"（补充抽取，替代 {by_uscc[f.replaces].name if f.replaces in by_uscc else f.replaces}）"
+            # The firm it replaces is named only when that firm's own result is on the sheet
+            # too: a drawn firm without a result is never named (SPEC §8), removed or not.
+            gone = by_uscc.get(f.replaces)
+            name += f"（补充抽取，替代 {gone.name}）" if gone is not None and f.replaces in results else "（补充抽取）"
         firm_items = per_item.get(f.uscc, items)
         if modes.get(f.uscc, "现场") != "现场":
             firm_items += f"（检查方式：{modes[f.uscc]}）"
