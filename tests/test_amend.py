@@ -76,7 +76,18 @@ def test_replace_export_verify_round_trip(drawn: str, tmp_path: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     # Draws are written as draw-v2 since issue 9 (formula-safe CSV cells); the drawn format is kept.
     assert manifest["format"] == "inspect-sched/draw-v2" and manifest["drawn_format"] == "inspect-sched/draw-v2"
-    assert run(url, "verify", str(folder)).startswith("verified")
+    checked = run(url, "verify", str(folder))
+    assert checked.startswith("verified")
+    # The values an outsider compares: the manifest as DRAWN (the one on the public sheet and in
+    # the draw's ledger entry), and the amendment's ledger hash, which a later head pins.
+    with Session(get_engine(url)) as s:
+        draw = s.get(Draw, 1)
+    assert f"manifest sha256: {draw.manifest_sha256}" in checked
+    head = run(url, "ledger", "head").split()[0]
+    assert f"amendments:      1, last ledger hash {head}" in checked
+    plain = run(url, "verify", str(tmp_path / "bundle"))
+    assert f"manifest sha256: {draw.manifest_sha256}" in plain and "amendments:" not in plain
+    assert plain.splitlines()[1:4] == checked.splitlines()[1:4]  # commitment, manifest, draw's ledger hash
     assert "chain intact" in run(url, "ledger", "verify")
     assert "#1 " in run(url, "amend", "list", "--draw", "1")
     assert "amend draw 1 #1 replace-firm" in run(url, "ledger", "list")

@@ -200,10 +200,17 @@ def test_kit_verifies_genuine_bundles(bundles: dict[str, Path], kit: Path, tmp_p
     assert lines[0] == "verified"
     # Then what was checked, to compare with what was published (SPEC §9), then what is unproven.
     manifest = json.loads((bundles[kind] / "manifest.json").read_text("utf-8"))
+    # An amended bundle shows the manifest AS DRAWN (the plain draw it was exported from: the
+    # value on the public sheet), then its amendments and the last one's ledger hash.
+    drawn = bundles["plain" if kind == "amended" else kind] / "manifest.json"
     assert lines[1:4] == [f"  plan commitment: {manifest['plan_commitment']}",
-                          f"  manifest sha256: {hashlib.sha256((bundles[kind] / 'manifest.json').read_bytes()).hexdigest()}",
+                          f"  manifest sha256: {hashlib.sha256(drawn.read_bytes()).hexdigest()}",
                           f"  ledger hash:     {manifest['ledger']['hash']}"]
     notes = lines[4:]
+    if kind == "amended":
+        last = manifest["amendments"]["ledger"][-1]["hash"]
+        assert notes[0] == f"  amendments:      2, last ledger hash {last} (compare with a ledger head published after it)"
+        notes = notes[1:]
     if kind in ("plain", "typed", "amended"):
         assert notes == []  # certified: nothing left unproven
     elif kind == "release-0.1":

@@ -61,8 +61,22 @@ class Report:
     notes: list[str] = field(default_factory=list)  # shown after "verified": what was not proven
     # What was checked, printed so that an outsider can compare it with what was published (SPEC §9).
     commitment: str = ""
-    manifest_sha256: str = ""
+    manifest_sha256: str = ""  # of the manifest as drawn: the value on the public sheet
     ledger_hash: str = ""
+    # An exported bundle with amendments: how many, and the last one's ledger hash (compare it
+    # with a ledger head published after it: a self-consistent forged amendment chain verifies
+    # on its own, only a published head pins it).
+    amendments: int = 0
+    amendment_ledger_hash: str = ""
+
+    def published_values(self) -> list[str]:
+        """The lines ``verify`` prints for an outsider to compare with what was published."""
+        lines = [f"  plan commitment: {self.commitment}", f"  manifest sha256: {self.manifest_sha256}",
+                 f"  ledger hash:     {self.ledger_hash}"]
+        if self.amendments:
+            lines.append(f"  amendments:      {self.amendments}, last ledger hash {self.amendment_ledger_hash} "
+                         "(compare with a ledger head published after it)")
+        return lines
 
 
 def _rows_by_uscc(data: bytes, fmt: BundleFormat) -> dict[str, dict[str, str]]:
@@ -146,9 +160,21 @@ def check_files(files: dict[str, bytes], resolve: Resolver | None = None,
             block = manifest.get("ledger", {}) if isinstance(manifest, dict) else {}
             report.commitment = str(manifest.get("plan_commitment", ""))[:64] if isinstance(manifest, dict) else ""
             report.ledger_hash = str(block.get("hash", ""))[:64] if isinstance(block, dict) else ""
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            amended = manifest.get("amendments") if isinstance(manifest, dict) else None
+            entries = amended.get("ledger") if isinstance(amended, dict) else None
+            if isinstance(entries, list) and entries and isinstance(entries[-1], dict):
+                report.manifest_sha256 = sha256_hex(_drawn_manifest_bytes(manifest))
+                report.amendments = len(entries)
+                report.amendment_ledger_hash = str(entries[-1].get("hash", ""))[:64]
+        except (ValueError, UnicodeDecodeError, RecursionError, TypeError, AttributeError):
             pass
     return report
+
+
+def _drawn_manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """An amended manifest back to the bytes of the manifest as drawn (whose SHA-256 the draw's
+    ledger entry and the public sheet carry)."""
+    return (json.dumps(drawn_manifest(manifest), ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
 
 
 def _check_files(files: dict[str, bytes], resolve: Resolver | None, reduced_costs: ReducedCosts | None) -> Report:
@@ -171,7 +197,7 @@ def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: R
     except Exception:  # noqa: BLE001
         return Report(["manifest.json: malformed amendments block"])
     drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
-    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+    drawn_files["manifest.json"] = _drawn_manifest_bytes(manifest)
     report = _check_drawn(drawn_files, drawn, resolve, reduced_costs)
     if report.problems:
         return report
