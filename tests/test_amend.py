@@ -230,6 +230,17 @@ def test_a_removed_firm_without_a_result_is_never_named(db_url: str, tmp_path: P
     line = next(x for x in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig").splitlines()
                 if replacement["uscc"] in x)
     assert f"{replacement['name']}（补充抽取）" in line
+    # The removed firm's own result (已搬迁) is published too, but it is not an inspected current
+    # firm: import, status and publish count alike.
+    rows.append({"uscc": victim, "date": today_cn(), "result": "已关闭或停产"})
+    out = run(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", rows)), "--draw", "1")
+    assert f"1 of {len(current)} drawn firms now have results" in out
+    status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
+    assert (status["drawn"], status["with_result"]) == (len(current), 1)
+    text = run(db_url, "status", "--draw", "1")
+    assert f"{len(current):>6} {1:>9} {len(current) - 1:>7}" in text
+    out = run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    assert f"2 firm(s) with results; {len(current) - 1} still pending" in out
 
 
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:

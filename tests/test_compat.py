@@ -54,16 +54,17 @@ def test_head_revision_read_from_the_files_is_alembics(tmp_path: Path, monkeypat
     chain written in Alembic's annotated style, and answers itself for a branched one."""
     from inspect_sched.store import db
 
-    assert db.head_revision() == db._alembic_head()
+    head = db.head_revision()
+    assert head == db._alembic_head()
     versions = tmp_path / "migrations" / "versions"
     shutil.copytree(db.MIGRATIONS, tmp_path / "migrations")
     (versions / "0099_next.py").write_text(
-        'revision: str = "0099"\ndown_revision: str | None = "0005"\n', encoding="utf-8")
+        f'revision: str = "0099"\ndown_revision: str | None = "{head}"\n', encoding="utf-8")
     monkeypatch.setattr(db, "MIGRATIONS", tmp_path / "migrations")
     monkeypatch.setattr(db, "_alembic_head", lambda: "alembic")
     assert db.head_revision() == "0099"
-    (versions / "0098_branch.py").write_text('revision = "0098"\ndown_revision = "0005"\n', encoding="utf-8")
+    (versions / "0098_branch.py").write_text(f'revision = "0098"\ndown_revision = "{head}"\n', encoding="utf-8")
     assert db.head_revision() == "alembic"  # two heads: not a plain chain
-    (versions / "0098_branch.py").write_text('revision = "0098"\ndown_revision = ("0099", "0005")\n',
+    (versions / "0098_branch.py").write_text(f'revision = "0098"\ndown_revision = ("0099", "{head}")\n',
                                              encoding="utf-8")
     assert db.head_revision() == "alembic"  # a merge revision: the regex does not read it

@@ -84,7 +84,7 @@ def results_sha256(session: Session, draw_id: int) -> str:
 @dataclass
 class ResultsSummary:
     draw_id: int
-    sequence: int  # the ledger entry made
+    sequence: int | None  # the ledger entry made; None when the file changed nothing
     inserted: int
     replaced: int
     recorded: int  # results of the draw after the import
@@ -92,6 +92,7 @@ class ResultsSummary:
     results_sha256: str
     deviations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unchanged: int = 0  # rows equal to the result already recorded (not written again)
 
 
 def _check_rows(session: Session, path: str, draw: Draw, read: ResultsFile,
@@ -167,6 +168,17 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         # Art. 42's two inspectors bind on-site checks; an off-site stratum may send one.
         modes = firm_modes(session, draw_id)
         inserted = replaced = 0
+        # A row equal to what is recorded changes nothing: it is not written again, makes no
+        # ledger entry of its own and does not make a published result unpublished.
+        same = {r.uscc for r in rows if _unchanged(session.get(Result, (draw_id, r.uscc)), r,
+                                                    firms[r.uscc].inspector_ids)}
+        unchanged = len(same)
+        rows = [r for r in rows if r.uscc not in same]
+        if not rows:
+            live = {u for u, f in firms.items() if f.status != "removed"}
+            recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
+            return ResultsSummary(draw_id, None, 0, 0, recorded, len(live), results_sha256(session, draw_id),
+                                  [], warnings, unchanged)
         usccs = [r.uscc for r in rows]
         for start in range(0, len(usccs), 500):
             # The firm's earlier result history (if any) is replaced below, not added to.
@@ -190,6 +202,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
                 replaced += 1
             existing.date, existing.result, existing.measures = r.date, r.result, r.measures
             existing.inspector_ids, existing.deviates = actual, deviates
+            existing.recorded_sequence = at.sequence
             session.add(existing)
             _record_history(session, draw_id, r.uscc, r.date, actual)
         session.flush()
@@ -201,7 +214,15 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
         return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded,
                               sum(f.status != "removed" for f in firms.values()), digest,
-                              deviations, warnings)
+                              deviations, warnings, unchanged)
+
+
+def _unchanged(existing: Result | None, row: ResultRow, assigned: str) -> bool:
+    if existing is None:
+        return False
+    actual = join_list(row.inspector_ids) if row.inspector_ids else assigned
+    return (existing.date, existing.result, existing.measures or "", existing.inspector_ids or "") == \
+        (row.date, row.result, row.measures or "", actual)
 
 
 def _rows(numbers: list[int]) -> str:
