@@ -23,6 +23,9 @@ def import_summary(s: ImportSummary) -> str:
             f"{s.updated:,} updated, {s.unchanged:,} unchanged")
     if s.deleted:
         text += f", {s.deleted:,} deleted (not in the file)"
+    if s.kept:
+        text += (f"\n  not in the file, so kept as stored for the {s.updated + s.unchanged:,} existing row(s): "
+                 f"{', '.join(s.kept)}")
     return text
 
 

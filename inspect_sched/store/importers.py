@@ -89,6 +89,9 @@ class ImportSummary:
     unchanged: int
     total: int
     deleted: int = 0
+    # Columns the file does not have: rows already stored kept their values for these (a file
+    # with fewer columns never blanks what it does not mention); new rows got the defaults.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -413,7 +416,10 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]]) -> tuple[int, int, int]:
+def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]],
+                 absent: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+    """Insert new rows (defaults for ``absent`` columns); update stored rows only in the columns
+    the file has, so that a file with fewer columns never blanks the others."""
     assert kind.model is not None
     tbl = kind.model.__table__  # type: ignore[attr-defined]
     lookup = tbl.c[kind.lookup]
@@ -426,10 +432,12 @@ def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]]) -
         old = existing.get(tuple(rec[k] for k in kind.key))
         if old is None:
             to_insert.append(rec)
-        elif kind.append or all(old[k] == v for k, v in rec.items()):
+            continue
+        given = {k: v for k, v in rec.items() if k not in absent}
+        if kind.append or all(old[k] == v for k, v in given.items()):
             unchanged += 1
         else:
-            to_update.append({"id": old["id"], **rec})
+            to_update.append({"id": old["id"], **given})
     if to_insert:
         session.execute(insert(tbl), to_insert)
     if to_update:
@@ -478,6 +486,12 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
                     f"appears twice: already in row {first[key]}; keep one of the two rows",
                 ))
 
+    # Imported fields the file has no column for (and the unknown-columns cell, when it has no
+    # unknown column): kept as stored on rows that already exist.
+    absent = frozenset(f.name for f in kind.entity.imported if f.name not in table.fields and f.name not in kind.key)
+    if kind.entity.extra and not table.extra:
+        absent |= {"extra"}
+    kept = 0
     try:
         # Check and write in one pass inside one transaction (a second parse of a big file
         # cost ~25% more); any problem raises before the commit, so nothing is written.
@@ -485,7 +499,8 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
             for chunk in _chunks(checked(), _CHUNK):
                 if problems:
                     continue
-                i, u, n = _write_chunk(session, kind, chunk)
+                i, u, n = _write_chunk(session, kind, chunk, absent)
+                kept += u + n
                 inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
             if problems:
                 raise InputFileError(table.path, problems)
@@ -501,7 +516,9 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
         raise InspectSchedError(f"{path}: cannot write to the database ({exc.orig}); nothing was imported") from None
     if progress:
         progress(total, total)
-    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted)
+    shown = tuple(f"{f.headers[0]} ({f.name})" for f in kind.entity.imported
+                  if f.name in absent) if kept and not kind.append else ()
+    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted, shown)
 
 
 # ---------------------------------------------------------------------------- public API
