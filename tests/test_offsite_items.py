@@ -502,3 +502,21 @@ def test_a_department_nobody_belongs_to_is_refused_before_anything_is_recorded(
     assert not (tmp_path / "b").exists()
     # Spelled right, the same task is planned.
     assert run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管")[0] == 0
+
+
+def test_an_authority_table_without_a_task_department_is_refused(db_url: str, tmp_path: Path) -> None:
+    """[authority] "市场监督" for 市场监管: said at plan time, not silently left off the public sheet."""
+    engine = get_engine(db_url)
+    small_pool(engine, firms=20)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="SJ001", name="市监", unit="株洲市市场监督管理局", district="天元区",
+                        department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        s.commit()
+    pol = _write(tmp_path / "a.toml", '[authority]\n"生态环境" = "株洲市生态环境局"\n"市场监督" = "株洲市市场监督管理局"\n')
+    code, output = run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管", "--policy", str(pol))
+    assert code == 1 and "names no 检查实施机关 for department 市场监管" in output
+    assert '"市场监督" looks like a misspelling of 市场监管' in output
+    with Session(engine) as s:
+        assert s.execute(text("select count(*) from plan")).scalar() == 0
+    # A one-department task needs only its own body.
+    assert run(db_url, "plan", "--period", "2026-12", "--policy", str(pol))[0] == 0

@@ -177,6 +177,14 @@ def _check_departments(inputs: Inputs, spec: DrawSpec) -> None:
     before a plan is published that no draw could ever staff."""
     import difflib
 
+    named = spec.policy.authority
+    if isinstance(named, dict) and any(d not in named for d in spec.departments):
+        lacking = [d for d in spec.departments if d not in named]
+        guess = "".join(f"; its \"{c[0]}\" looks like a misspelling of {d}" for d in lacking
+                        for c in [difflib.get_close_matches(d, list(named), n=1, cutoff=0.5)] if c)
+        raise DrawError(f"the policy's [authority] names no 检查实施机关 for department {'、'.join(lacking)} "
+                        f"(it names {'、'.join(named) or 'none'}){guess}. Add \"{lacking[0]}\" = \"…\" under "
+                        "[authority]; nothing was recorded")
     counts = Counter(i.department for i in inputs.inspectors)
     missing = [d for d in spec.departments if not counts[d]]
     if not missing or not counts:  # an empty pool: the assignment says "import inspectors"
