@@ -307,3 +307,29 @@ def test_a_correction_after_publishing_is_unpublished_again_and_a_repeat_changes
     assert "罚款十万元" in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig")
     status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
     assert status["published"] == 3 and status["unpublished"] == 0
+
+
+def test_without_an_authority_each_row_names_the_units_that_checked(db_url: str, tmp_path: Path) -> None:
+    """No 检查实施机关 column left empty: with no `authority` in the policy, a row names the units
+    of its own team, and the header says where the names come from."""
+    engine = get_engine(db_url)
+    small_pool(engine)
+    run(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
+    rows = full_results(engine, 1)[:4]
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    frozen = {r["inspector_id"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "b" / "inputs" / "inspectors.csv").read_text("utf-8")))}
+    teams = {r["uscc"]: r["inspector_ids"].split(";") for r in csv.DictReader(io.StringIO(
+        (tmp_path / "b" / "assignments.csv").read_text("utf-8")))}
+    public = list(csv.DictReader(io.StringIO((tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig"))))
+    assert len(public) == 4
+    for row in public:
+        units = list(dict.fromkeys(frozen[i]["unit"] for i in teams[row["统一社会信用代码"]]))
+        assert row["检查实施机关"] == "、".join(units) != ""
+    side = json.loads((tmp_path / "pub" / "public-draw-1.json").read_text("utf-8"))
+    assert side["authority"] and "departments" not in side
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "pub" / "public-draw-1.xlsx").active
+    assert any("按检查人员所属单位列示" in str(c.value) for r in ws.iter_rows() for c in r)
