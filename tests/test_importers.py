@@ -460,3 +460,19 @@ def test_a_file_with_fewer_columns_updates_only_the_columns_it_has(db_url: str, 
     # Re-importing the same partial file changes nothing.
     r = run(db_url, "import", "enterprises", part)
     assert "0 inserted, 0 updated, 2 unchanged" in r.output
+
+
+def test_codes_that_excel_turned_into_numbers_are_explained(db_url: str, tmp_path: Path) -> None:
+    """Excel shows 18 digits as 9.14302E+17 and keeps 15 significant digits of a number cell: the
+    message says that, not just "wrong check character"."""
+    sci = write_file(tmp_path / "sci", ENT_ZH[:3], [["9.14302E+17", "株洲甲厂", "荷塘区"]])
+    r = run(db_url, "import", "enterprises", sci)
+    assert r.exit_code == 1 and "scientific notation" in r.output and "文本 (Text)" in r.output
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ENT_ZH[:3])
+    ws.append([914302244540403061, "株洲乙厂", "荷塘区"])  # stored as a float: the last digits are lost
+    wb.save(tmp_path / "num.xlsx")
+    r = run(db_url, "import", "enterprises", tmp_path / "num.xlsx")
+    assert r.exit_code == 1 and "15 significant digits" in r.output and "row 2" in r.output
+    assert rows_of(db_url, Enterprise, "uscc") == []

@@ -520,3 +520,10 @@ def test_an_authority_table_without_a_task_department_is_refused(db_url: str, tm
         assert s.execute(text("select count(*) from plan")).scalar() == 0
     # A one-department task needs only its own body.
     assert run(db_url, "plan", "--period", "2026-12", "--policy", str(pol))[0] == 0
+
+
+@pytest.mark.parametrize("sep", [";", "；", "、"])
+def test_departments_separated_by_anything_but_a_comma_is_a_usage_error(sqlite_url: str, sep: str) -> None:
+    code, output = run(sqlite_url, "plan", "--period", "2026-12", "--departments", f"生态环境{sep}市场监管")
+    assert code == 2 and "separate departments with a comma" in output
+    assert "--departments 生态环境,市场监管" in output

@@ -191,10 +191,10 @@ def _check_departments(inputs: Inputs, spec: DrawSpec) -> None:
         return
     pool = "、".join(f"{d} {n}" for d, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
     close = {d: difflib.get_close_matches(d, list(counts), n=1, cutoff=0.5) for d in missing}
-    guess = "".join(f"; did you mean {c[0]} for {d}?" for d, c in close.items() if c)
+    guess = "".join(f"; did you mean {c[0]} for {d}" for d, c in close.items() if c)
     names = "、".join(missing)
     raise DrawError(f"no inspector in the pool belongs to department {names} (the pool's departments: {pool})"
-                    f"{guess} Check the spelling of the task's departments, or import that department's inspectors "
+                    f"{guess}. Check the spelling of the task's departments, or import that department's inspectors "
                     "first; nothing was recorded", hint="unknown_department", names=names, pool=pool, guess=guess)
 
 

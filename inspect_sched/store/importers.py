@@ -202,7 +202,7 @@ class _Row:
         code = uscc_mod.normalize(raw)
         why = uscc_mod.problem(code)
         if why:
-            self._bad(name, raw, f"not a valid 统一社会信用代码: {why}")
+            self._bad(name, raw, f"not a valid 统一社会信用代码: {why}{_excel_number_hint(raw)}")
         return code
 
     def enum(self, name: str, mapping: Mapping[str, str], default: str | None) -> str:
@@ -261,6 +261,21 @@ class _Row:
 
 
 # ---------------------------------------------------------------------------- the five kinds
+
+
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _excel_number_hint(raw: str) -> str:
+    """Codes that Excel turned into numbers lost digits: say so, since the code itself looks
+    like a typo otherwise."""
+    if _SCIENTIFIC.match(raw):
+        return ("; this is how Excel shows a long number (scientific notation), and the code's digits are lost: "
+                "format the column as 文本 (Text) in Excel, type the codes again and save")
+    if raw.isdigit() and len(raw) >= 16:
+        return ("; if the column is a number column in Excel, Excel kept only 15 significant digits: format it "
+                "as 文本 (Text), type the codes again and save")
+    return ""
 
 
 def _reader(f: EntityField) -> Callable[[_Row], Any]:
