@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, ResultsFile, read_results_file
-from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.models import Draw, DrawFile, HistoryEntry, Inspector, LedgerEntry, Result
 from inspect_sched.store.queries import (
     CurrentFirm,
     bundle_inspector_names,
@@ -185,12 +186,15 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
             session.execute(delete(HistoryEntry).where(
                 col(HistoryEntry.draw_id) == draw_id, col(HistoryEntry.uscc).in_(usccs[start:start + 500])))
         session.flush()
+        team_rules = _team_rules(session, draw_id)
         for r in rows:
             assigned = firms[r.uscc].inspector_ids
             actual = join_list(r.inspector_ids) if r.inspector_ids else assigned
             deviates = actual != assigned
             if deviates:
                 deviations.append(f"row {r.row} {r.uscc}: assigned {assigned or '-'}, actual {actual}")
+                warnings += [f"row {r.row} {r.uscc}: {w}" for w in team_rules(firms[r.uscc].district,
+                                                                               list(split_list(actual)))]
             if len(split_list(actual)) < 2 and modes.get(r.uscc, "现场") == "现场":
                 warnings.append(f"row {r.row} {r.uscc}: only {len(split_list(actual))} inspector(s); "
                                 "行政处罚法 art. 42 requires at least two")
@@ -215,6 +219,36 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded,
                               sum(f.status != "removed" for f in firms.values()), digest,
                               deviations, warnings, unchanged)
+
+
+def _team_rules(session: Session, draw_id: int) -> Callable[[str, list[str]], list[str]]:
+    """For a team other than the one assigned: which of the draw's team rules it breaks (a task
+    department with no member, a member from the firm's own district). The result is recorded
+    as it happened; these are said so that someone looks at it."""
+    from inspect_sched.core.assign.rules import Rules
+    from inspect_sched.errors import PolicyError
+    from inspect_sched.schema.policy import policy_from_dict
+    from inspect_sched.store.queries import bundle_inspectors
+
+    f = session.get(DrawFile, (draw_id, "manifest.json"))
+    try:
+        manifest = json.loads(f.content) if f is not None else {}
+        rules = Rules.from_policy(policy_from_dict(manifest["policy"]), manifest.get("departments") or ())
+    except (ValueError, KeyError, TypeError, PolicyError):
+        return lambda district, team: []
+    people = bundle_inspectors(session, draw_id)
+
+    def broken(district: str, team: list[str]) -> list[str]:
+        known = [people[i] for i in team if i in people]
+        out = [f"no inspector of department {d} took part (the task is joint: {'、'.join(rules.departments)})"
+               for d in rules.departments if len(rules.departments) > 1 and all(p["department"] != d for p in known)]
+        local = [p["inspector_id"] for p in known
+                 if p["district"] == district and rules.district_bound(p["department"], p["unit"])]
+        if local:
+            out.append(f"{'、'.join(local)} from the firm's own district {district} (cross_district)")
+        return out
+
+    return broken
 
 
 def _unchanged(existing: Result | None, row: ResultRow, assigned: str) -> bool:
