@@ -30,6 +30,7 @@ from inspect_sched.audit.bundle import (
     sha256_hex,
 )
 from inspect_sched.audit.bundle_write import derived_files
+from inspect_sched.core.assign.rules import Rules
 from inspect_sched.core.derive import Derivation, StratumSummary, plan_strata, summarize
 from inspect_sched.core.frame import DrawSpec, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Inputs
@@ -122,10 +123,11 @@ def _check_items(session: Session, spec: DrawSpec) -> None:
         )
 
 
-def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
+def frame_warnings(inputs: Inputs, spec: DrawSpec, pool_districts: set[str] | None = None) -> list[str]:
     """Settings that silently do nothing: a filter value no framed firm has, and (with the
-    cross-district rule on) framed districts no inspector belongs to, usually a spelling
-    difference such as 天元 / 天元区 that turns the rule off for those firms."""
+    cross-district rule on) framed districts no inspector belongs to, or inspectors of the task
+    whose district no firm of the pool (``pool_districts``) has — usually a spelling difference
+    such as 天元 / 天元区 that turns the rule off for them."""
     out = []
     for field, values in sorted(spec.filters.items()):
         if field == "tag":
@@ -143,7 +145,23 @@ def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
                 shown = "、".join(stray[:10]) + (" …" if len(stray) > 10 else "")
                 out.append(f"{len(stray)} district(s) of the frame match no inspector's district ({shown}): "
                            "the cross-district rule cannot apply to their firms; check the spelling in both pools")
+        rules = Rules.from_policy(spec.policy, spec.departments)
+        if pool_districts:
+            lost = sorted({i.district for i in inputs.inspectors if i.active and i.district
+                           and i.department in spec.departments and i.district not in pool_districts
+                           and rules.district_bound(i.department, i.unit)})
+            if lost:
+                shown = "、".join(lost[:10]) + (" …" if len(lost) > 10 else "")
+                out.append(f"{len(lost)} inspector district(s) match no enterprise's district ({shown}): "
+                           "the cross-district rule cannot keep those inspectors from their own district's firms; "
+                           "check the spelling in both pools")
     return out
+
+
+def _pool_districts(session: Session) -> set[str]:
+    from inspect_sched.store.models import Enterprise
+
+    return {d for d in session.exec(select(Enterprise.district).distinct()) if d}
 
 
 @dataclass(frozen=True)
@@ -244,7 +262,8 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
         plan = _store_plan(session, spec, frozen)
         session.flush()
         assert plan.id is not None  # assigned by the flush in _store_plan
-        return PlanResult(plan.id, frozen.commitment, spec, strata, tuple(frame_warnings(frozen.inputs, spec)))
+        return PlanResult(plan.id, frozen.commitment, spec, strata,
+                          tuple(frame_warnings(frozen.inputs, spec, _pool_districts(session))))
 
 
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
@@ -367,8 +386,9 @@ def make_draw(
             assert spec is not None
             frozen = _freeze(session, spec)
         _check_redraw(_live_draw(session, spec.period.label, spec.task), reason, spec)
+        pool_districts = _pool_districts(session)
     frame = {f.uscc for f in frozen.inputs.firms}
-    warnings += frame_warnings(frozen.inputs, spec)
+    warnings += frame_warnings(frozen.inputs, spec, pool_districts)
     derivation = derive(frozen.inputs, spec, seed)  # slow part, outside any lock
     # A draw without a plan froze its inputs just now, as this format writes them: reuse the
     # bytes. A plan's stored files are read back and written again (a release-0.1 plan froze
