@@ -76,7 +76,18 @@ def test_replace_export_verify_round_trip(drawn: str, tmp_path: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     # Draws are written as draw-v2 since issue 9 (formula-safe CSV cells); the drawn format is kept.
     assert manifest["format"] == "inspect-sched/draw-v2" and manifest["drawn_format"] == "inspect-sched/draw-v2"
-    assert run(url, "verify", str(folder)).startswith("verified")
+    checked = run(url, "verify", str(folder))
+    assert checked.startswith("verified")
+    # The values an outsider compares: the manifest as DRAWN (the one on the public sheet and in
+    # the draw's ledger entry), and the amendment's ledger hash, which a later head pins.
+    with Session(get_engine(url)) as s:
+        draw = s.get(Draw, 1)
+    assert f"manifest sha256: {draw.manifest_sha256}" in checked
+    head = run(url, "ledger", "head").split()[0]
+    assert f"amendments:      1, last ledger hash {head}" in checked
+    plain = run(url, "verify", str(tmp_path / "bundle"))
+    assert f"manifest sha256: {draw.manifest_sha256}" in plain and "amendments:" not in plain
+    assert plain.splitlines()[1:4] == checked.splitlines()[1:4]  # commitment, manifest, draw's ledger hash
     assert "chain intact" in run(url, "ledger", "verify")
     assert "#1 " in run(url, "amend", "list", "--draw", "1")
     assert "amend draw 1 #1 replace-firm" in run(url, "ledger", "list")
@@ -191,6 +202,45 @@ def test_verify_names_tampered_amendments(sqlite_url: str, tmp_path: Path) -> No
     before = dump(url)
     out = run(url, "amend", "replace-firm", "--draw", "1", "--uscc", order[-1], "--reason", "x", code=1)
     assert "do not re-derive" in out and dump(url) == before
+
+
+def test_a_removed_firm_without_a_result_is_never_named(db_url: str, tmp_path: Path) -> None:
+    """The replacement is marked 补充抽取, but a removed firm with no result of its own stays
+    unnamed on every public file (it was drawn, and drawn firms are named only with a result)."""
+    small_pool(get_engine(db_url), firms=200)
+    run(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "bundle"))
+    victim = next(u for u in _sample_order(tmp_path) if _stratum(tmp_path, u) == "general")
+    run(db_url, "amend", "replace-firm", "--draw", "1", "--uscc", victim, "--reason", "企业已搬迁")
+    _, current = _current(tmp_path, db_url)
+    replacement = current[-1]
+    with Session(get_engine(db_url)) as s:
+        victim_name = s.get(DrawFirm, (1, victim)).name
+    rows = [{"uscc": replacement["uscc"], "date": today_cn(), "result": "未发现问题"}]
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    for f in (tmp_path / "pub").iterdir():
+        data = f.read_bytes()
+        if f.suffix == ".xlsx":
+            import zipfile
+
+            with zipfile.ZipFile(f) as z:
+                data = b"".join(z.read(n) for n in z.namelist())
+        text = data.decode("utf-8", "replace")
+        assert victim not in text and victim_name not in text, f.name
+    line = next(x for x in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig").splitlines()
+                if replacement["uscc"] in x)
+    assert f"{replacement['name']}（补充抽取）" in line
+    # The removed firm's own result (已搬迁) is published too, but it is not an inspected current
+    # firm: import, status and publish count alike.
+    rows.append({"uscc": victim, "date": today_cn(), "result": "已关闭或停产"})
+    out = run(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", rows)), "--draw", "1")
+    assert f"1 of {len(current)} drawn firms now have results" in out
+    status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
+    assert (status["drawn"], status["with_result"]) == (len(current), 1)
+    text = run(db_url, "status", "--draw", "1")
+    assert f"{len(current):>6} {1:>9} {len(current) - 1:>7}" in text
+    out = run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    assert f"2 firm(s) with results; {len(current) - 1} still pending" in out
 
 
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:

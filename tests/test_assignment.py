@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -9,6 +10,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from inspect_sched.core.assign import (
     assign,
     check_assignment,
     eligible_pairs,
+    model,
     pair_exclusions,
 )
 from inspect_sched.core.assign.certify import check_certificate, lp_is_integral
@@ -564,7 +567,7 @@ def test_no_firms():
 
 
 def test_flow_and_cpsat_paths_agree_on_plain_instances():
-    from inspect_sched.core.assign import model, solvers
+    from inspect_sched.core.assign import solvers
 
     rnd = random.Random(11)
     districts = [f"D{n}" for n in range(5)]
@@ -589,7 +592,7 @@ def test_flow_and_cpsat_paths_agree_on_plain_instances():
 @pytest.mark.parametrize("needs", ["specialty", "departments"])
 def test_typed_flow_and_cpsat_agree(needs):
     """The typed-slot flow must give CP-SAT's optimum whenever a firm's needs are disjoint."""
-    from inspect_sched.core.assign import model, solvers
+    from inspect_sched.core.assign import solvers
 
     rnd = random.Random(needs)
     districts = [f"D{n}" for n in range(5)]
@@ -619,6 +622,128 @@ def test_overlapping_needs_fall_back_to_cpsat():
     r = rules(departments=(ECO, MARKET), specialty_required={"辐射": "辐射"})
     a = solve([firm("F1", tags=("辐射",))], inspectors, r)
     assert "CP-SAT" in a.solver
+
+
+def test_parallel_pair_costs_do_not_depend_on_the_number_of_workers(monkeypatch):
+    """Forked workers over fixed firm chunks give the very arrays one process gives."""
+    rnd = random.Random("workers")
+    ids = [f"ZZ-{n:05d}".encode() for n in range(700)]
+    usccs = sorted({f"9143{rnd.randrange(10**14):014d}" for _ in range(900)})
+    masks = []
+    for n in range(len(usccs)):
+        if n % 3 == 0:
+            masks.append(None)
+        else:
+            m = np.array([rnd.random() < 0.9 for _ in ids], dtype=bool)
+            masks.append(m)
+    monkeypatch.setattr(model, "PARALLEL_MIN_PAIRS", 0)
+    one = model.pair_costs("workers-seed", usccs, ids, masks, workers=1)
+    for workers in (2, 3, 5):
+        many = model.pair_costs("workers-seed", usccs, ids, masks, workers=workers)
+        assert len(many) == len(one)
+        for a, b in zip(one, many, strict=True):
+            assert a.dtype == b.dtype == np.int64
+            assert np.array_equal(a, b)
+    # And each entry is the reference assign_cost of its pair.
+    for f in (0, 1, 2, len(usccs) - 1):
+        chosen = ids if masks[f] is None else [i for i, keep in zip(ids, masks[f], strict=True) if keep]
+        want = [assign_cost("workers-seed", usccs[f], i.decode()) for i in chosen[:50]]
+        assert one[f][:50].tolist() == want
+
+
+def reference_exclusions(firms, inspectors, conflicts, history, r, first_day, last_day):
+    """The plain dict of every blocked pair, as assign-v1 states it (the original implementation)."""
+    firms = sorted(firms, key=lambda f: f.uscc)
+    inspectors = sorted(inspectors, key=lambda i: i.inspector_id)
+    out = {}
+    ids = {i.inspector_id for i in inspectors}
+    usccs = {f.uscc for f in firms}
+    for i in inspectors:
+        if not i.active:
+            reason = "inactive"
+        elif i.cert_valid_until < last_day:
+            reason = "certificate_expired"
+        elif i.department not in set(r.departments):
+            reason = "department"
+        else:
+            continue
+        for f in firms:
+            out[(f.uscc, i.inspector_id)] = reason
+    if r.cross_district:
+        for f in firms:
+            for i in inspectors:
+                exempt = i.department in r.cross_district_exempt or i.unit in r.cross_district_exempt
+                if i.district == f.district and not exempt:
+                    out.setdefault((f.uscc, i.inspector_id), "same_district")
+    for c in sorted(conflicts, key=lambda c: (c.uscc, c.inspector_id)):
+        if c.uscc in usccs and c.inspector_id in ids:
+            out.setdefault((c.uscc, c.inspector_id), "conflict")
+    for h in sorted(history, key=lambda h: (h.uscc, h.date, h.inspector_ids)):
+        if h.uscc in usccs and 0 <= (first_day - h.date).days <= r.rotation_days:
+            for iid in h.inspector_ids:
+                if iid in ids:
+                    out.setdefault((h.uscc, iid), "rotation")
+    return out
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
+    """Lookups, order, len and the solver's masks of ``PairExclusions`` equal the plain dict's."""
+    rnd = random.Random(f"ex-{case}")
+    firms, inspectors, conflicts, r = random_instance(rnd, special=case % 2 == 1)
+    inspectors = [
+        dataclasses.replace(i, cert_valid_until=dt.date(2025, 8, 1)) if rnd.random() < 0.15 else i
+        for i in inspectors
+    ]
+    history = [
+        Inspection(rnd.choice(firms).uscc, FIRST - dt.timedelta(days=rnd.randint(-5, 500)), "双随机",
+                   tuple(sorted({rnd.choice(inspectors).inspector_id, rnd.choice(inspectors).inspector_id})), "import")
+        for _ in range(4)
+    ]
+    if case % 4 >= 2:  # partner-department staff the cross-district rule does not bind (SPEC §3)
+        r = dataclasses.replace(r, cross_district=True, cross_district_exempt=(rnd.choice([ECO, MARKET]),))
+    ex = pair_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
+    want = reference_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
+    assert list(ex.items()) == list(want.items())
+    assert len(ex) == len(want) and ex == want
+    for f in firms + [firm("NOT-A-FIRM", "A", ())]:
+        for i in [*inspectors, insp("ZZ-UNKNOWN", "A")]:
+            key = (f.uscc, i.inspector_id)
+            assert (key in ex) == (key in want)
+            assert ex.get(key) == want.get(key)
+    # The solver's per-firm eligibility from the factors equals the one from the dict.
+    fast = model._instance("masks", firms, inspectors, ex, r)
+    slow = model._instance("masks", firms, inspectors, dict(want), r)
+    for a, b, ca, cb in zip(fast.elig, slow.elig, fast.cost, slow.cost, strict=True):
+        assert a.tolist() == b.tolist() and ca.tolist() == cb.tolist()
+
+
+def test_factored_exclusions_leave_exempt_staff_in_the_firms_district():
+    """cross_district_exempt: a partner department's inspector from the firm's own district stays eligible."""
+    f = firm("F1", "A", ())
+    own, partner = insp("ZZ-01", "A"), insp("ZZ-02", "A", department=MARKET)
+    r = rules(departments=(ECO, MARKET), cross_district_exempt=(MARKET,))
+    ex = pair_exclusions([f], [own, partner], [], [], r, FIRST, LAST)
+    assert ex.get(("F1", "ZZ-01")) == "same_district" and ("F1", "ZZ-02") not in ex
+    assert dict(ex.items()) == {("F1", "ZZ-01"): "same_district"}
+    inst = model._instance("exempt", [f], [own, partner], ex, r)
+    assert inst.elig[0].tolist() == [1]
+
+
+def test_exclusions_can_be_extended_like_a_dict():
+    """Amendments add bars with ``update``: afterwards lookups, order and the solver's masks follow."""
+    rnd = random.Random("ex-update")
+    firms, inspectors, conflicts, r = random_instance(rnd, special=False)
+    ex = pair_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
+    want = reference_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
+    extra = {(firms[0].uscc, inspectors[0].inspector_id): "unavailable", ("NEW", "ZZ-NEW"): "conflict"}
+    ex.update(extra)
+    want.update(extra)
+    assert list(ex.items()) == list(want.items())
+    assert ex[(firms[0].uscc, inspectors[0].inspector_id)] == "unavailable"
+    fast = model._instance("upd", firms, inspectors, ex, r)
+    slow = model._instance("upd", firms, inspectors, dict(want), r)
+    assert [a.tolist() for a in fast.elig] == [b.tolist() for b in slow.elig]
 
 
 def test_flow_duals_close_the_gap_and_refuse_a_non_optimal_flow():

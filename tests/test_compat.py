@@ -47,3 +47,24 @@ def test_models_and_migrations_agree(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
     assert not init_db(engine).changed
+
+
+def test_head_revision_read_from_the_files_is_alembics(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``head_revision`` reads the migration files without Alembic; Alembic agrees, also for a
+    chain written in Alembic's annotated style, and answers itself for a branched one."""
+    from inspect_sched.store import db
+
+    head = db.head_revision()
+    assert head == db._alembic_head()
+    versions = tmp_path / "migrations" / "versions"
+    shutil.copytree(db.MIGRATIONS, tmp_path / "migrations")
+    (versions / "0099_next.py").write_text(
+        f'revision: str = "0099"\ndown_revision: str | None = "{head}"\n', encoding="utf-8")
+    monkeypatch.setattr(db, "MIGRATIONS", tmp_path / "migrations")
+    monkeypatch.setattr(db, "_alembic_head", lambda: "alembic")
+    assert db.head_revision() == "0099"
+    (versions / "0098_branch.py").write_text(f'revision = "0098"\ndown_revision = "{head}"\n', encoding="utf-8")
+    assert db.head_revision() == "alembic"  # two heads: not a plain chain
+    (versions / "0098_branch.py").write_text(f'revision = "0098"\ndown_revision = ("0099", "{head}")\n',
+                                             encoding="utf-8")
+    assert db.head_revision() == "alembic"  # a merge revision: the regex does not read it

@@ -435,3 +435,44 @@ def test_import_commands_have_examples():
 
 
 assert SQLModel  # the models are registered before dump() reflects them
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "xlsx"])
+def test_a_file_with_fewer_columns_updates_only_the_columns_it_has(db_url: str, tmp_path: Path, encoding: str) -> None:
+    """A clerk re-imports four columns to fix a credit grade: industry, address, tags, category,
+    risk and status of the stored firm stay as they were (never blanked or reset to defaults);
+    a new firm in the same file gets the defaults; the summary names the kept columns."""
+    full = write_file(tmp_path / "full", ENT_ZH, [
+        [U2, "株洲甲厂", "荷塘区", "重点", "严重失信", "高", "停产", "电镀", "荷塘路1号", "涉重金属;涉危废"]], encoding)
+    assert run(db_url, "import", "enterprises", full).exit_code == 0
+    part = write_file(tmp_path / "part", ["统一社会信用代码", "单位名称", "所属区县", "环境信用等级"],
+                      [[U2, "株洲甲厂", "荷塘区", "不良"], [U4, "株洲乙厂", "天元区", "良好"]], encoding)
+    r = run(db_url, "import", "enterprises", part)
+    assert r.exit_code == 0, r.output
+    assert "1 inserted, 1 updated, 0 unchanged" in r.output
+    assert "kept as stored for the 1 existing row(s): 监管类别 (category), 环境风险等级 (risk)" in r.output
+    assert "行业 (industry), 地址 (address), 标签 (tags)" in r.output
+    cols = ("uscc", "category", "credit", "risk", "status", "industry", "address", "tags")
+    assert rows_of(db_url, Enterprise, *cols) == sorted([
+        (U2, "key", "red", "high", "suspended", "电镀", "荷塘路1号", "涉危废;涉重金属"),  # tags stored sorted
+        (U4, "general", "blue", "low", "active", "", "", ""),
+    ])
+    # Re-importing the same partial file changes nothing.
+    r = run(db_url, "import", "enterprises", part)
+    assert "0 inserted, 0 updated, 2 unchanged" in r.output
+
+
+def test_codes_that_excel_turned_into_numbers_are_explained(db_url: str, tmp_path: Path) -> None:
+    """Excel shows 18 digits as 9.14302E+17 and keeps 15 significant digits of a number cell: the
+    message says that, not just "wrong check character"."""
+    sci = write_file(tmp_path / "sci", ENT_ZH[:3], [["9.14302E+17", "株洲甲厂", "荷塘区"]])
+    r = run(db_url, "import", "enterprises", sci)
+    assert r.exit_code == 1 and "scientific notation" in r.output and "文本 (Text)" in r.output
+    wb = Workbook()
+    ws = wb.active
+    ws.append(ENT_ZH[:3])
+    ws.append([914302244540403061, "株洲乙厂", "荷塘区"])  # stored as a float: the last digits are lost
+    wb.save(tmp_path / "num.xlsx")
+    r = run(db_url, "import", "enterprises", tmp_path / "num.xlsx")
+    assert r.exit_code == 1 and "15 significant digits" in r.output and "row 2" in r.output
+    assert rows_of(db_url, Enterprise, "uscc") == []

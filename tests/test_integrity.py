@@ -29,7 +29,7 @@ from inspect_sched.io.text import FORMULA_STARTS, csv_escape, csv_unescape
 from inspect_sched.services import draws as draws_service
 from inspect_sched.services.draws import build_spec, make_draw, make_plan
 from inspect_sched.store.db import get_engine
-from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Enterprise, LedgerEntry, PlanFile
+from inspect_sched.store.models import Draw, DrawFile, DrawFirm, Enterprise, Inspector, LedgerEntry, PlanFile
 
 SEED = "20261201093015482736"
 
@@ -400,6 +400,23 @@ def test_filters_and_districts_that_match_nothing_are_warned_about(db_url: str, 
     assert "--filter district=天元区" not in out and "inspector's district" not in out
     out = cli_ok(db_url, "plan", "--period", "2026-12")
     assert "1 district(s) of the frame match no inspector's district (攸)" in out
+
+
+def test_an_inspector_district_no_enterprise_has_is_warned_about(db_url: str, tmp_path: Path) -> None:
+    """天元 for 天元区 in the inspector pool: the rule would let that inspector check 天元区 firms."""
+    engine = get_engine(db_url)
+    small_pool(engine)
+    with Session(engine) as s:
+        s.execute(update(Inspector).where(Inspector.district == "天元区").values(district="天元"))
+        s.commit()
+    for args in (["plan", "--period", "2026-12", "--filter", "district=荷塘区"],
+                 ["draw", "--period", "2026-12", "--seed", "1234567890123456789012", "--out", str(tmp_path / "b")]):
+        out = cli_ok(db_url, *args)
+        assert "1 inspector district(s) match no enterprise's district (天元)" in out, out
+    # Without the cross-district rule the spelling changes nothing: no warning.
+    pol = tmp_path / "p.toml"
+    pol.write_text('cross_district = false\n', "utf-8")
+    assert "inspector district" not in cli_ok(db_url, "plan", "--period", "2027-01", "--policy", str(pol))
 
 
 # ---------------------------------------------------------------------------- verification (SPEC §9)

@@ -200,10 +200,17 @@ def test_kit_verifies_genuine_bundles(bundles: dict[str, Path], kit: Path, tmp_p
     assert lines[0] == "verified"
     # Then what was checked, to compare with what was published (SPEC §9), then what is unproven.
     manifest = json.loads((bundles[kind] / "manifest.json").read_text("utf-8"))
+    # An amended bundle shows the manifest AS DRAWN (the plain draw it was exported from: the
+    # value on the public sheet), then its amendments and the last one's ledger hash.
+    drawn = bundles["plain" if kind == "amended" else kind] / "manifest.json"
     assert lines[1:4] == [f"  plan commitment: {manifest['plan_commitment']}",
-                          f"  manifest sha256: {hashlib.sha256((bundles[kind] / 'manifest.json').read_bytes()).hexdigest()}",
+                          f"  manifest sha256: {hashlib.sha256(drawn.read_bytes()).hexdigest()}",
                           f"  ledger hash:     {manifest['ledger']['hash']}"]
     notes = lines[4:]
+    if kind == "amended":
+        last = manifest["amendments"]["ledger"][-1]["hash"]
+        assert notes[0] == f"  amendments:      2, last ledger hash {last} (compare with a ledger head published after it)"
+        notes = notes[1:]
     if kind in ("plain", "typed", "amended"):
         assert notes == []  # certified: nothing left unproven
     elif kind == "release-0.1":
@@ -424,3 +431,42 @@ def test_certificate_check_names_each_defect(bundles: dict[str, Path], edit: str
     assert Certificate.from_json(forged.to_json()) == forged
     r = check_certificate(s.seed, selected, s.inputs.inspectors, s.exclusions, s.rules, a, forged)
     assert any(want in p for p in r.problems), r.problems
+
+
+@pytest.mark.parametrize("edit", ["none", "team", "cover", "cap", "bound", "huge"])
+@pytest.mark.parametrize("kind", ["typed", "cpsat"])
+def test_tool_and_kit_give_the_same_verdict_on_the_certificate(
+    bundles: dict[str, Path], tmp_path: Path, kind: str, edit: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tool sums the certificate's reduced costs with numpy over worker processes, the kit
+    in plain Python: the same problems on a genuine bundle and on forged certificates."""
+    from inspect_sched.core.assign import model
+
+    monkeypatch.setattr(model, "PARALLEL_MIN_PAIRS", 0)
+    monkeypatch.setenv("INSPECT_SCHED_WORKERS", "2")
+    copy = tmp_path / "b"
+    shutil.copytree(bundles[kind], copy)
+    c = Certificate.from_json((copy / "certificate.json").read_bytes())
+    team, cover, cap, bound = dict(c.team), {u: dict(v) for u, v in c.cover.items()}, dict(c.cap), c.bound
+    u0, i0 = sorted(team)[0], sorted(cap)[0]
+    if edit == "team":
+        team[u0] += 10**13
+    elif edit == "cover":
+        u1 = next(u for u in sorted(cover) if cover[u])
+        cover[u1] = {g: y + 10**12 for g, y in cover[u1].items()}
+    elif edit == "cap":
+        cap[i0] -= 10**12
+    elif edit == "bound":
+        bound += 1
+    elif edit == "huge":  # beyond int64: the tool falls back to the kit's loop
+        cap[i0] = -(1 << 70)
+    if edit != "none":
+        (copy / "certificate.json").write_bytes(Certificate(team, cover, cap, bound, c.objective, "").to_json())
+    tool = tool_verify.verify_report(copy)
+    kit_side = verify_core.check_bundle(copy)
+    assert tool.problems == kit_side.problems
+    found = [p for p in tool.problems if "SHA-256 differs" not in p]
+    if edit == "none":
+        assert tool.problems == []
+    elif edit != "cover":  # these change the bound the duals prove or the one declared
+        assert any(p.startswith("certificate.json: ") for p in found), found

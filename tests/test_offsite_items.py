@@ -502,3 +502,61 @@ def test_a_department_nobody_belongs_to_is_refused_before_anything_is_recorded(
     assert not (tmp_path / "b").exists()
     # Spelled right, the same task is planned.
     assert run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管")[0] == 0
+
+
+def test_an_authority_table_without_a_task_department_is_refused(db_url: str, tmp_path: Path) -> None:
+    """[authority] "市场监督" for 市场监管: said at plan time, not silently left off the public sheet."""
+    engine = get_engine(db_url)
+    small_pool(engine, firms=20)
+    with Session(engine) as s:
+        s.add(Inspector(inspector_id="SJ001", name="市监", unit="株洲市市场监督管理局", district="天元区",
+                        department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        s.commit()
+    pol = _write(tmp_path / "a.toml", '[authority]\n"生态环境" = "株洲市生态环境局"\n"市场监督" = "株洲市市场监督管理局"\n')
+    code, output = run(db_url, "plan", "--period", "2026-12", "--departments", "生态环境,市场监管", "--policy", str(pol))
+    assert code == 1 and "names no 检查实施机关 for department 市场监管" in output
+    assert '"市场监督" looks like a misspelling of 市场监管' in output
+    with Session(engine) as s:
+        assert s.execute(text("select count(*) from plan")).scalar() == 0
+    # A one-department task needs only its own body.
+    assert run(db_url, "plan", "--period", "2026-12", "--policy", str(pol))[0] == 0
+
+
+@pytest.mark.parametrize("sep", [";", "；", "、"])
+def test_departments_separated_by_anything_but_a_comma_is_a_usage_error(sqlite_url: str, sep: str) -> None:
+    code, output = run(sqlite_url, "plan", "--period", "2026-12", "--departments", f"生态环境{sep}市场监管")
+    assert code == 2 and "separate departments with a comma" in output
+    assert "--departments 生态环境,市场监管" in output
+
+
+def test_a_joint_result_without_a_partner_or_with_a_local_inspector_is_warned(db_url: str, tmp_path: Path) -> None:
+    """The result is recorded as it happened; the import says which team rule it broke."""
+    engine = get_engine(db_url)
+    small_pool(engine, firms=30)
+    with Session(engine) as s:
+        for n in range(6):
+            s.add(Inspector(inspector_id=f"SJ{n:03d}", name=f"市监{n}", unit="株洲市市场监督管理局",
+                            district="天元区", department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        s.commit()
+    pol = _write(tmp_path / "p.toml", 'cross_district_exempt = ["市场监管"]\n')
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "1234567890123456789012", "--departments",
+           "生态环境,市场监管", "--policy", str(pol), "--out", str(tmp_path / "b"))
+    people = list(csv.DictReader(io.StringIO((tmp_path / "b" / "inputs" / "inspectors.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "b" / "assignments.csv").read_text())))
+    eco = [p for p in people if p["department"] == "生态环境"]
+    firm = next(r for r in rows if any(p["district"] == r["district"] for p in eco))
+    local = next(p["inspector_id"] for p in eco if p["district"] == firm["district"])
+    other = next(p["inspector_id"] for p in eco if p["district"] != firm["district"])
+    results_csv(tmp_path / "r.csv", [{"uscc": firm["uscc"], "date": today_cn(), "result": "未发现问题",
+                                      "inspector_ids": f"{local};{other}"}])
+    out = cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
+    assert "deviates from the assignment" in out
+    assert "no inspector of department 市场监管 took part" in out
+    assert f"{local} from the firm's own district {firm['district']} (cross_district)" in out
+    with Session(engine) as s:
+        assert s.execute(text("select count(*) from result")).scalar() == 1  # recorded as it happened
+    # The assigned team itself: no warning.
+    results_csv(tmp_path / "r2.csv", [{"uscc": firm["uscc"], "date": today_cn(), "result": "未发现问题",
+                                       "inspector_ids": firm["inspector_ids"]}])
+    out = cli_ok(db_url, "results", "import", str(tmp_path / "r2.csv"), "--draw", "1")
+    assert "took part" not in out and "own district" not in out

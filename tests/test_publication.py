@@ -269,3 +269,67 @@ def test_joint_task_names_each_departments_body() -> None:
     manifest = {"policy": policy, "departments": ["市场监管", "生态环境"]}
     assert _authorities(manifest) == ["株洲市市场监督管理局", "株洲市生态环境局"]
     assert _authorities({"policy": load_policy().as_dict(), "departments": ["生态环境"]}) == []
+
+
+def test_a_correction_after_publishing_is_unpublished_again_and_a_repeat_changes_nothing(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result re-imported with a new 检查结果 after it was published is due again (status says
+    so until a publication shows it); the same file imported twice records nothing new."""
+    monkeypatch.setattr(status_mod, "publication_deadline", lambda d: d + dt.timedelta(days=28))
+    engine = get_engine(db_url)
+    small_pool(engine)
+    run(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
+    rows = full_results(engine, 1)[:3]
+    first = results_csv(tmp_path / "r1.csv", rows)
+    run(db_url, "results", "import", str(first), "--draw", "1")
+    with Session(engine) as s:
+        entries = s.exec(select(LedgerEntry)).all()
+    out = run(db_url, "results", "import", str(first), "--draw", "1")
+    assert "nothing new: all 3 row(s) equal the results already recorded (no ledger entry)" in out
+    with Session(engine) as s:
+        assert len(s.exec(select(LedgerEntry)).all()) == len(entries)
+    run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
+    assert status["published"] == 3 and status["unpublished"] == 0
+    # The same rows again after publishing: still published.
+    run(db_url, "results", "import", str(first), "--draw", "1")
+    assert json.loads(run(db_url, "status", "--draw", "1", "--json"))["unpublished"] == 0
+    # A correction of one firm: that firm is unpublished until the next version shows it.
+    fixed = [dict(rows[0], result="责令改正", measures="罚款十万元"), *rows[1:]]
+    out = run(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", fixed)), "--draw", "1")
+    assert "(0 new, 1 replaced, 2 unchanged)" in out
+    status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
+    assert status["published"] == 2 and status["unpublished"] == 1
+    assert [d["uscc"] for d in status["deadlines"] if not d["published"]] == [rows[0]["uscc"]]
+    out = run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    assert "version 2" in out
+    assert "罚款十万元" in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig")
+    status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
+    assert status["published"] == 3 and status["unpublished"] == 0
+
+
+def test_without_an_authority_each_row_names_the_units_that_checked(db_url: str, tmp_path: Path) -> None:
+    """No 检查实施机关 column left empty: with no `authority` in the policy, a row names the units
+    of its own team, and the header says where the names come from."""
+    engine = get_engine(db_url)
+    small_pool(engine)
+    run(db_url, "draw", "--period", "2026-12", "--seed", "20261201093015482736", "--out", str(tmp_path / "b"))
+    rows = full_results(engine, 1)[:4]
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    frozen = {r["inspector_id"]: r for r in csv.DictReader(io.StringIO(
+        (tmp_path / "b" / "inputs" / "inspectors.csv").read_text("utf-8")))}
+    teams = {r["uscc"]: r["inspector_ids"].split(";") for r in csv.DictReader(io.StringIO(
+        (tmp_path / "b" / "assignments.csv").read_text("utf-8")))}
+    public = list(csv.DictReader(io.StringIO((tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig"))))
+    assert len(public) == 4
+    for row in public:
+        units = list(dict.fromkeys(frozen[i]["unit"] for i in teams[row["统一社会信用代码"]]))
+        assert row["检查实施机关"] == "、".join(units) != ""
+    side = json.loads((tmp_path / "pub" / "public-draw-1.json").read_text("utf-8"))
+    assert side["authority"] and "departments" not in side
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "pub" / "public-draw-1.xlsx").active
+    assert any("按检查人员所属单位列示" in str(c.value) for r in ws.iter_rows() for c in r)

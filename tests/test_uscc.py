@@ -42,6 +42,22 @@ def test_every_single_character_typo_is_caught():
                 assert not uscc.is_valid(code[:pos] + ch + code[pos + 1:])
 
 
+def test_table_driven_check_agrees_with_the_gb32100_formula():
+    """The per-position lookup table gives the check character of the standard's formula."""
+    import random
+
+    rnd = random.Random("uscc-table")
+    weights = [pow(3, i, 31) for i in range(17)]  # GB 32100-2015: W_i = 3^(i-1) mod 31
+    for _ in range(20_000):
+        first17 = "".join(rnd.choice(uscc.ALPHABET) for _ in range(17))
+        total = sum(uscc.ALPHABET.index(c) * w for c, w in zip(first17, weights, strict=True))
+        want = uscc.ALPHABET[(31 - total % 31) % 31]
+        assert uscc.check_char(first17) == want
+        assert uscc.problem(first17 + want) is None
+        wrong = uscc.ALPHABET[(uscc.ALPHABET.index(want) + rnd.randrange(1, 31)) % 31]
+        assert "check character" in uscc.problem(first17 + wrong)
+
+
 # SPEC §5 written out again, independently of inspect_sched.schema.uscc, so that a changed
 # weight or modulus there cannot also change what the tests expect.
 SPEC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

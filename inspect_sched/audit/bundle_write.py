@@ -29,9 +29,13 @@ def assignments_xlsx(rows: list[list[str]], spec: DrawSpec, seed: str, headers_z
     return xlsx_bytes([sheet])
 
 
-def derived_files(d: Derivation, fmt: BundleFormat = CURRENT, columns: list[str] | None = None) -> dict[str, bytes]:
-    """Every bundle file except the manifest, from a derivation, as ``fmt`` writes them."""
-    files = rendered_files(d, fmt, columns)
+def derived_files(
+    d: Derivation, fmt: BundleFormat = CURRENT, columns: list[str] | None = None,
+    input_files: dict[str, bytes] | None = None,
+) -> dict[str, bytes]:
+    """Every bundle file except the manifest, from a derivation, as ``fmt`` writes them
+    (``input_files``: the canonical inputs when the caller has them, see ``rendered_files``)."""
+    files = rendered_files(d, fmt, columns, input_files)
     cols = task_columns(d.spec, columns)
     files["assignments.xlsx"] = assignments_xlsx(assignment_rows(d, cols), d.spec, d.seed,
                                                  column_headers(d.spec, cols))

@@ -52,9 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("verified")
     # What an outsider compares with what was published (SPEC §9).
-    print(f"  plan commitment: {report.commitment}")
-    print(f"  manifest sha256: {report.manifest_sha256}")
-    print(f"  ledger hash:     {report.ledger_hash}")
+    for line in report.published_values():
+        print(line)
     for note in report.notes:
         print(note)
     return 0

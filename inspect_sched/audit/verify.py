@@ -3,6 +3,10 @@
 A draw-v2 bundle's teams are proven optimal by its certificate, checked without a solver. A
 draw-v1 bundle has none (and a CP-SAT draw's certificate may leave a gap): for those the
 assignment is solved again with OR-Tools and compared with the written teams.
+
+The certificate's exact bound is a sum over every eligible pair (14 million in a province):
+the kit adds it up in plain Python, the tool with numpy over worker processes
+(``certificate.negative_reduced_costs``, the same integers; tests compare the verdicts).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from inspect_sched.audit.bundle import CURRENT, READERS, rendered_files
 from inspect_sched.audit.verify_core import Report, check_bundle, diff_csv, task_sheet_columns
+from inspect_sched.core.assign.certificate import negative_reduced_costs
 from inspect_sched.core.assign.optimum import assign
 from inspect_sched.core.derive import Sampled
 from inspect_sched.errors import InspectSchedError
@@ -36,7 +41,7 @@ def resolve(s: Sampled, files: dict[str, bytes], manifest: dict[str, Any]) -> li
 
 def verify_report(folder: str | Path) -> Report:
     """Problems, notes on what was not proven, and the commitment and hashes that were checked."""
-    return check_bundle(folder, resolve=resolve)
+    return check_bundle(folder, resolve=resolve, reduced_costs=negative_reduced_costs)
 
 
 def verify_bundle(folder: str | Path) -> list[str]:

@@ -36,6 +36,7 @@ from inspect_sched.audit.bundle import (
 from inspect_sched.core.assign.certify import (
     CERTIFICATE_FILE,
     Certificate,
+    ReducedCosts,
     check_certificate,
     lp_is_integral,
 )
@@ -60,8 +61,22 @@ class Report:
     notes: list[str] = field(default_factory=list)  # shown after "verified": what was not proven
     # What was checked, printed so that an outsider can compare it with what was published (SPEC §9).
     commitment: str = ""
-    manifest_sha256: str = ""
+    manifest_sha256: str = ""  # of the manifest as drawn: the value on the public sheet
     ledger_hash: str = ""
+    # An exported bundle with amendments: how many, and the last one's ledger hash (compare it
+    # with a ledger head published after it: a self-consistent forged amendment chain verifies
+    # on its own, only a published head pins it).
+    amendments: int = 0
+    amendment_ledger_hash: str = ""
+
+    def published_values(self) -> list[str]:
+        """The lines ``verify`` prints for an outsider to compare with what was published."""
+        lines = [f"  plan commitment: {self.commitment}", f"  manifest sha256: {self.manifest_sha256}",
+                 f"  ledger hash:     {self.ledger_hash}"]
+        if self.amendments:
+            lines.append(f"  amendments:      {self.amendments}, last ledger hash {self.amendment_ledger_hash} "
+                         "(compare with a ledger head published after it)")
+        return lines
 
 
 def _rows_by_uscc(data: bytes, fmt: BundleFormat) -> dict[str, dict[str, str]]:
@@ -112,20 +127,26 @@ def _written_teams(files: dict[str, bytes], fmt: BundleFormat) -> dict[str, tupl
     }
 
 
-def check_bundle(folder: str | Path, resolve: Resolver | None = None) -> Report:
-    """Every difference between the bundle and what its inputs, policy and seed give."""
+def check_bundle(folder: str | Path, resolve: Resolver | None = None,
+                 reduced_costs: ReducedCosts | None = None) -> Report:
+    """Every difference between the bundle and what its inputs, policy and seed give.
+
+    ``resolve`` and ``reduced_costs``: the tool's solver side (a re-solve; a faster exact sum of
+    the certificate's negative reduced costs); the kit passes neither.
+    """
     try:
         files = read_bundle(folder)  # VerificationError (with a hint) when it is not a bundle
     except OSError as exc:
         return Report([f"{folder}: cannot be read ({exc.strerror or exc})"])
-    return check_files(files, resolve)
+    return check_files(files, resolve, reduced_costs)
 
 
-def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Report:
+def check_files(files: dict[str, bytes], resolve: Resolver | None = None,
+                reduced_costs: ReducedCosts | None = None) -> Report:
     """``check_bundle`` on files in memory. Whatever they hold — nested or mistyped JSON, files
     that are not CSV, oversized cells — the answer is a report, never a traceback (SPEC §9)."""
     try:
-        report = _check_files(files, resolve)
+        report = _check_files(files, resolve, reduced_costs)
     except VerificationError as exc:
         report = Report(list(exc.differences))
     except RecursionError:
@@ -139,12 +160,24 @@ def check_files(files: dict[str, bytes], resolve: Resolver | None = None) -> Rep
             block = manifest.get("ledger", {}) if isinstance(manifest, dict) else {}
             report.commitment = str(manifest.get("plan_commitment", ""))[:64] if isinstance(manifest, dict) else ""
             report.ledger_hash = str(block.get("hash", ""))[:64] if isinstance(block, dict) else ""
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            amended = manifest.get("amendments") if isinstance(manifest, dict) else None
+            entries = amended.get("ledger") if isinstance(amended, dict) else None
+            if isinstance(entries, list) and entries and isinstance(entries[-1], dict):
+                report.manifest_sha256 = sha256_hex(_drawn_manifest_bytes(manifest))
+                report.amendments = len(entries)
+                report.amendment_ledger_hash = str(entries[-1].get("hash", ""))[:64]
+        except (ValueError, UnicodeDecodeError, RecursionError, TypeError, AttributeError):
             pass
     return report
 
 
-def _check_files(files: dict[str, bytes], resolve: Resolver | None) -> Report:
+def _drawn_manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """An amended manifest back to the bytes of the manifest as drawn (whose SHA-256 the draw's
+    ledger entry and the public sheet carry)."""
+    return (json.dumps(drawn_manifest(manifest), ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
+
+
+def _check_files(files: dict[str, bytes], resolve: Resolver | None, reduced_costs: ReducedCosts | None) -> Report:
     try:
         manifest: dict[str, Any] = json.loads(files["manifest.json"])
     except (KeyError, ValueError, UnicodeDecodeError):
@@ -152,19 +185,20 @@ def _check_files(files: dict[str, bytes], resolve: Resolver | None) -> Report:
     if not isinstance(manifest, dict):
         return Report(["manifest.json: not a JSON object"])
     if manifest.get("format") == FORMAT_V2 and "amendments" in manifest:
-        return _check_amended(files, manifest, resolve)
-    return _check_drawn(files, manifest, resolve)
+        return _check_amended(files, manifest, resolve, reduced_costs)
+    return _check_drawn(files, manifest, resolve, reduced_costs)
 
 
-def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None,
+                   reduced_costs: ReducedCosts | None) -> Report:
     """An exported bundle with amendments (SPEC §7): the bundle as drawn, then every amendment."""
     try:
         drawn = drawn_manifest(manifest)
     except Exception:  # noqa: BLE001
         return Report(["manifest.json: malformed amendments block"])
     drawn_files = {k: v for k, v in files.items() if k not in AMENDMENT_FILES}
-    drawn_files["manifest.json"] = (json.dumps(drawn, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode()
-    report = _check_drawn(drawn_files, drawn, resolve)
+    drawn_files["manifest.json"] = _drawn_manifest_bytes(manifest)
+    report = _check_drawn(drawn_files, drawn, resolve, reduced_costs)
     if report.problems:
         return report
     try:
@@ -174,7 +208,8 @@ def _check_amended(files: dict[str, bytes], manifest: dict[str, Any], resolve: R
     return report
 
 
-def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None) -> Report:
+def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Resolver | None,
+                 reduced_costs: ReducedCosts | None) -> Report:
     """A bundle as drawn (draw-v1 or draw-v2, no amendments)."""
     report = Report()
     problems = report.problems
@@ -235,7 +270,7 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
     claimed = Assignment(written, objective if type(objective) is int else -1, "", "")
     d = s.with_assignment(claimed)
     columns = task_sheet_columns(files)
-    expected = rendered_files(d, reader, columns)
+    expected = rendered_files(d, reader, columns, canonical)
     names = ["frame.csv", "sample.csv"] + (["assignments.csv"] if written else [])
     for name in names:
         problems += diff_csv(name, files.get(name, b""), expected[name], reader)
@@ -271,7 +306,8 @@ def _check_drawn(files: dict[str, bytes], manifest: dict[str, Any], resolve: Res
         except ValueError as exc:
             problems.append(f"{CERTIFICATE_FILE}: {exc}")
         else:
-            c = check_certificate(seed, selected, inputs.inspectors, s.exclusions, rules, claimed, cert)
+            c = check_certificate(seed, selected, inputs.inspectors, s.exclusions, rules, claimed, cert,
+                                  reduced_costs)
             problems += c.problems
             if c.bound is not None and c.bound < claimed.objective:
                 gap = (f"the certificate proves only that no assignment costs less than {c.bound}, "

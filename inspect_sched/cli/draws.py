@@ -194,9 +194,8 @@ def verify_cmd(bundle: str) -> None:
                                  *(f"  {printable(p)}" for p in report.problems)])
     click.echo("verified")
     # What an outsider compares with what was published (SPEC §9).
-    click.echo(f"  plan commitment: {report.commitment}")
-    click.echo(f"  manifest sha256: {report.manifest_sha256}")
-    click.echo(f"  ledger hash:     {report.ledger_hash}")
+    for line in report.published_values():
+        click.echo(line)
     for note in report.notes:
         click.echo(note)
 

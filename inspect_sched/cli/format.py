@@ -23,15 +23,23 @@ def import_summary(s: ImportSummary) -> str:
             f"{s.updated:,} updated, {s.unchanged:,} unchanged")
     if s.deleted:
         text += f", {s.deleted:,} deleted (not in the file)"
+    if s.kept:
+        text += (f"\n  not in the file, so kept as stored for the {s.updated + s.unchanged:,} existing row(s): "
+                 f"{', '.join(s.kept)}")
     return text
 
 
 def results_summary(s: ResultsSummary) -> str:
-    lines = [
-        f"draw {s.draw_id}: {s.inserted + s.replaced} result(s) imported "
-        f"({s.inserted} new, {s.replaced} replaced); {s.recorded} of {s.drawn} drawn firms "
-        f"now have results. Ledger entry #{s.sequence}, results sha256 {s.results_sha256}",
-    ]
+    same = f", {s.unchanged} unchanged" if s.unchanged else ""
+    if s.sequence is None:
+        lines = [f"draw {s.draw_id}: nothing new: all {s.unchanged} row(s) equal the results already recorded "
+                 f"(no ledger entry); {s.recorded} of {s.drawn} drawn firms have results"]
+    else:
+        lines = [
+            f"draw {s.draw_id}: {s.inserted + s.replaced} result(s) imported "
+            f"({s.inserted} new, {s.replaced} replaced{same}); {s.recorded} of {s.drawn} drawn firms "
+            f"now have results. Ledger entry #{s.sequence}, results sha256 {s.results_sha256}",
+        ]
     if s.recorded < s.drawn:
         lines.append(f"  {s.drawn - s.recorded} firm(s) still without results; "
                      "`publish` publishes the results recorded so far and never names these")

@@ -15,7 +15,7 @@ HINTS: dict[str, str] = {
     "empty_frame": ("the frame is empty: no enterprise passes the filters{shown}. Import enterprises first "
                     "(inspect-sched import enterprises FILE) or loosen --filter."),
     "unknown_department": ("--departments: no inspector in the pool belongs to department {names} (the pool's "
-                           "departments: {pool}){guess} Check the spelling, or import that department's inspectors "
+                           "departments: {pool}){guess}. Check the spelling, or import that department's inspectors "
                            "first (inspect-sched import inspectors FILE); nothing was recorded"),
     "plan_or_spec": "give either a plan (--plan ID) or a period and policy, not both",
     "new_out": "{out}: already exists and is not empty; choose a new --out folder (bundles are never overwritten)",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import click
+
 from inspect_sched.core.frame import normalize_filters
 from inspect_sched.errors import DrawError, InspectSchedError
 from inspect_sched.outputs.formats import PublicFormat
@@ -37,6 +39,11 @@ def parse_departments(text: str | None) -> tuple[str, ...]:
     deps = _split(text)
     if not deps:
         raise DrawError("--departments is empty; give e.g. --departments 生态环境,市场监管")
+    for d in deps:
+        sep = next((c for c in ";；、/ " if c in d), None)
+        if sep is not None:
+            raise click.UsageError(f"--departments {text!r}: separate departments with a comma, not {sep!r}: "
+                                   f"--departments {','.join(p for x in deps for p in x.replace(sep, ',').split(',') if p)}")
     return tuple(deps)
 
 

@@ -8,6 +8,7 @@ files; that the two agree is the audit of the sample.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -76,7 +77,7 @@ class Sampled:
     inputs: Inputs
     rows: list[FrameRow]  # frame.csv order: stratum, then (order ticket, uscc)
     strata: dict[str, StratumSummary]
-    exclusions: dict[tuple[str, str], str]  # (uscc, inspector_id) of the drawn firms -> reason
+    exclusions: MutableMapping[tuple[str, str], str]  # (uscc, inspector_id) of the drawn firms -> reason
 
     @property
     def sample(self) -> list[FrameRow]:

@@ -134,6 +134,7 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
             capped_by_firm[h.uscc] += 1
     offsite = policy.positive_list == OFFSITE
     framed = []
+    weights: dict[tuple[str, str], Fraction] = {}  # one Fraction product per grade pair, not per firm
     for firm in sorted(inputs.firms, key=lambda f: f.uscc):
         if not passes_filters(firm, spec.filters):
             continue
@@ -152,7 +153,11 @@ def classify(inputs: Inputs, spec: DrawSpec) -> list[FramedFirm]:
         # SPEC §3: under positive_list = "offsite" a listed firm's stratum is offsite whatever
         # its category (excluded ones too, so frame.csv shows where it would have been drawn).
         stratum = OFFSITE if offsite and firm.uscc in listed else firm.category
-        framed.append(FramedFirm(firm, stratum, policy.weight(firm.credit, firm.risk), reason))
+        grade = (firm.credit, firm.risk)
+        weight = weights.get(grade)
+        if weight is None:
+            weight = weights[grade] = policy.weight(*grade)
+        framed.append(FramedFirm(firm, stratum, weight, reason))
     return framed
 
 

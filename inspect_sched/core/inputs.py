@@ -11,11 +11,13 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from inspect_sched.errors import VerificationError
-from inspect_sched.io.text import csv_escape, csv_unescape
+from inspect_sched.io.text import ESCAPE_FIRST, csv_escape, csv_unescape
 from inspect_sched.schema.entities import (
     CONFLICT,
     ENTERPRISE,
@@ -27,6 +29,7 @@ from inspect_sched.schema.entities import (
 )
 
 
+@lru_cache(maxsize=1 << 16)  # a pool repeats few distinct tag lists; the result is immutable
 def split_list(text: str) -> tuple[str, ...]:
     """``a;b;;a`` -> ("a", "b"): the stored form of tags, specialties and id lists."""
     return tuple(sorted({p.strip() for p in text.replace("；", ";").split(";") if p.strip()}))
@@ -71,6 +74,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+# Converters of the registry kinds whose record values are not already the cell's text.
+_CONVERT = {
+    "list": ";".join,
+    "bool": lambda v: "1" if v else "0",
+    "date": lambda v: v.isoformat(),
+}
+
+
 def _parse(kind: str, value: str) -> object:
     """A canonical CSV cell back to its record value (``kind`` of the registry field)."""
     if kind == "list":
@@ -80,6 +91,11 @@ def _parse(kind: str, value: str) -> object:
     if kind == "bool":
         return value == "1"
     return value
+
+
+def _values(cls: type):
+    """All fields of a record as a flat tuple: ``astuple`` without its deep copies."""
+    return attrgetter(*[f.name for f in fields(cls)])
 
 
 @dataclass
@@ -94,8 +110,8 @@ class Inputs:
         return Inputs(
             firms=sorted(self.firms, key=lambda f: f.uscc),
             inspectors=sorted(self.inspectors, key=lambda i: i.inspector_id),
-            positive_list=sorted(self.positive_list, key=astuple),
-            conflicts=sorted(self.conflicts, key=astuple),
+            positive_list=sorted(self.positive_list, key=_values(PositiveEntry)),
+            conflicts=sorted(self.conflicts, key=_values(Conflict)),
             history=sorted(self.history, key=lambda h: (h.uscc, h.date, h.kind, h.inspector_ids, h.source)),
         )
 
@@ -120,9 +136,20 @@ class Inputs:
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             w.writerow([f.name for f in fields(cls)])
-            for r in rows:
-                cells = [_cell(v) for v in astuple(r)]
-                w.writerow([csv_escape(c) for c in cells] if escape else cells)
+            # Column by column: only list, bool and date columns need converting (text is
+            # already the cell), and only a cell starting with a quote or a formula character
+            # can need escaping. Row by row through ``_cell`` and ``csv_escape`` this was a
+            # fifth of a province draw.
+            kinds = [f.kind for f in ENTITY_OF[name].frozen]
+            columns = list(zip(*map(_values(cls), rows), strict=True)) if rows else [()] * len(kinds)
+            cells = []
+            for kind, column in zip(kinds, columns, strict=True):
+                conv = _CONVERT.get(kind)
+                col = list(column) if conv is None else [conv(v) for v in column]
+                if escape:
+                    col = [csv_escape(c) if c[:1] in ESCAPE_FIRST else c for c in col]
+                cells.append(col)
+            w.writerows(zip(*cells, strict=True))
             out[f"inputs/{name}.csv"] = buf.getvalue().encode("utf-8")
         return out
 
@@ -168,13 +195,19 @@ def _read_table(path: str, text: str, rec: type, names: list[str], kinds: Sequen
     if header != names:
         raise VerificationError([f"{path}: header is {str(header)[:200]}, expected {names}"])
     rows = []
+    width = len(names)
+    # Only list, date and bool cells are parsed; a text cell is its value (``_parse``).
+    parsers = [(j, k) for j, k in enumerate(kinds) if k in ("list", "date", "bool")]
     for lineno, row in enumerate(reader, start=2):
         if unescape:
-            row = [csv_unescape(c) for c in row]
-        if len(row) != len(names):
+            row = [csv_unescape(c) if c[:1] == "'" else c for c in row]
+        if len(row) != width:
             raise VerificationError([f"{path}: line {lineno} has {len(row)} cells, expected {len(names)}"])
         try:
-            rows.append(rec(*(_parse(k, v) for k, v in zip(kinds, row, strict=True))))
+            values: list[object] = list(row)
+            for j, k in parsers:
+                values[j] = _parse(k, row[j])
+            rows.append(rec(*values))
         except ValueError as exc:
             raise VerificationError([f"{path}: line {lineno}: {exc}"]) from None
     return rows

@@ -86,6 +86,11 @@ def _formula_like(cell: str) -> bool:
     return cell.lstrip("'").startswith(FORMULA_STARTS)
 
 
+# The first characters of every cell ``csv_escape`` or ``csv_unescape`` may change: a cell
+# starting with anything else is left as it is, so hot loops test ``cell[:1] in ESCAPE_FIRST``.
+ESCAPE_FIRST = frozenset(FORMULA_STARTS) | {"'"}
+
+
 def csv_escape(cell: str) -> str:
     return "'" + cell if _formula_like(cell) else cell
 

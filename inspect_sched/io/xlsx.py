@@ -36,17 +36,19 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     wb.remove(wb.active)
     for sheet in sheets:
         ws = wb.create_sheet(sheet.title[:31])
+        width = 1  # what ws.max_column would say; openpyxl recounts every cell to answer it
         for line in sheet.preamble:
-            _append(ws, [line])
-            ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
-        _append(ws, list(sheet.header))
-        header_row = ws.max_row
+            width = _append(ws, [line], width)
+            ws.cell(row=ws._current_row, column=1).font = Font(bold=True)
+        width = _append(ws, list(sheet.header), width)
+        header_row = ws._current_row
         for cell in ws[header_row]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(horizontal="center")
         for row in sheet.rows:
             # Text stays text: a code like 0123 or a date string must not turn into a number.
-            _append(ws, ["" if v is None else (v if isinstance(v, int | dt.date) else str(v)) for v in row])
+            width = _append(ws, ["" if v is None else (v if isinstance(v, int | dt.date) else str(v)) for v in row],
+                            width)
         ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
         widths = list(sheet.column_widths) or [
             min(60, max(8, *(len(str(r[i])) * 2 for r in [sheet.header, *sheet.rows] if i < len(r))))
@@ -63,16 +65,26 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     return _pin_zip(raw.getvalue())
 
 
-def _append(ws: Any, values: list[object]) -> None:
-    """Append a row with every text cell typed as text (SPEC §9).
+def _append(ws: Any, values: list[object], width: int) -> int:
+    """Append a row with every text cell typed as text (SPEC §9); the sheet's new width.
 
     openpyxl turns a string beginning with ``=`` into a live formula: a firm named
     ``=HYPERLINK(...)`` would run in the public sheet. Typing the cell as a string keeps it inert.
+    The row's cells are visited up to the sheet's width, as ``ws[ws.max_row]`` did (it
+    creates the empty ones, which the file never shows), but without ``max_row`` and
+    ``max_column``, which scan every cell of the sheet: that made a 5,000-row task sheet
+    quadratic (over a minute of a province draw).
     """
     ws.append(values)
-    for cell in ws[ws.max_row]:
+    if not values:  # no cell made; ``ws[ws.max_row]`` looked at the row before, already done
+        return width
+    row = ws._current_row
+    width = max(width, len(values))
+    for col in range(1, width + 1):
+        cell = ws.cell(row=row, column=col)
         if isinstance(cell.value, str):
             cell.data_type = "s"
+    return width
 
 
 def _pin_zip(data: bytes) -> bytes:

@@ -212,13 +212,16 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     teams = {f.uscc: split_list(results[f.uscc].inspector_ids) for f in done}
     names = inspector_names(session, draw_id, {i for t in teams.values() for i in t})
     # A joint task names each department's body (SPEC §8): the policy's, else the units of
-    # the staff who checked; one body for all when the policy gives one string.
-    per_department = len(manifest.get("departments") or []) > 1 and \
-        not isinstance(manifest.get("policy", {}).get("authority"), str)
-    frozen = bundle_inspectors(session, draw_id) if per_department else {}
-    joint = department_bodies(manifest, [i for f in done for i in teams[f.uscc]], frozen) if per_department else []
-    if joint:
-        bodies = list(dict.fromkeys(b for _, b in joint if b != "未设置"))
+    # the staff who checked; one body for all when the policy gives one string. A policy that
+    # names no body at all: the units of the staff who checked, for any task, said as such.
+    named = manifest.get("policy", {}).get("authority")
+    is_joint = len(manifest.get("departments") or []) > 1
+    by_staff = not isinstance(named, str) and (is_joint or named is None)
+    frozen = bundle_inspectors(session, draw_id) if by_staff else {}
+    whole = department_bodies(manifest, [i for f in done for i in teams[f.uscc]], frozen) if by_staff else []
+    joint = whole if is_joint else []
+    if whole:
+        bodies = list(dict.fromkeys(b for _, b in whole if b != "未设置"))
     authority = "、".join(bodies)
     by_uscc = {f.uscc: f for f in everyone}
     rows = []
@@ -226,19 +229,23 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         r = results[f.uscc]
         name = f.name
         if f.replaces:
-            name += f"（补充抽取，替代 {by_uscc[f.replaces].name if f.replaces in by_uscc else f.replaces}）"
+            # The firm it replaces is named only when that firm's own result is on the sheet
+            # too: a drawn firm without a result is never named (SPEC §8), removed or not.
+            gone = by_uscc.get(f.replaces)
+            name += f"（补充抽取，替代 {gone.name}）" if gone is not None and f.replaces in results else "（补充抽取）"
         firm_items = per_item.get(f.uscc, items)
         if modes.get(f.uscc, "现场") != "现场":
             firm_items += f"（检查方式：{modes[f.uscc]}）"
         body = "、".join(b for _, b in department_bodies(manifest, teams[f.uscc], frozen) if b != "未设置") \
-            if joint else authority
+            if whole else authority
         rows.append(PublicRow(n, draw.task, body, firm_items, name, f.uscc, r.date,
                               _team(r.inspector_ids, names), r.result, r.measures or ""))
     p = parse_period(draw.period)
     facts = [
         f"抽查期间：{period_text(draw.period)}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}）",
         f"抽查任务：{draw.task}",
-        f"检查实施机关：{authority or '（抽查方案未设置 authority）'}",
+        f"检查实施机关：{authority or '（抽查方案未设置 authority）'}"
+        + ("（抽查方案未设置 authority，按检查人员所属单位列示）" if named is None and authority else ""),
         *([f"联合抽查部门：{'；'.join(f'{d}（{b}）' for d, b in joint)}"] if joint else []),
         f"抽取编号：第 {draw.id} 号（抽取账本第 {draw.sequence} 条）",
         f"随机种子：{draw.seed}",

@@ -90,11 +90,15 @@ def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
 
     assert d.id is not None
     # Current firms (SPEC §7): a firm replaced after the draw no longer counts as drawn.
-    drawn = sum(1 for f in current_firms(session, d.id) if f.status != "removed")
+    live = {f.uscc for f in current_firms(session, d.id) if f.status != "removed"}
+    drawn = len(live)
     results = list(session.exec(select(Result).where(Result.draw_id == d.id).order_by(Result.uscc)))
-    named: set[str] = set()
+    # When each firm was last named: a result changed after that (a correction) is unpublished.
+    named: dict[str, int] = {}
     for p in session.exec(select(Publication).where(Publication.draw_id == d.id)):
-        named.update(u for u in p.firms.split(";") if u)
+        for u in p.firms.split(";"):
+            if u:
+                named[u] = max(named.get(u, 0), p.sequence)
     deadlines = []
     problem = None
     for r in results:
@@ -103,9 +107,11 @@ def _one(session: Session, d: Draw, today: dt.date) -> DrawStatus:
             due = publication_deadline(r.date)
         except CalendarError as exc:
             due, problem = None, str(exc)
-        deadlines.append(Deadline(r.uscc, r.date, due, r.uscc in named))
+        shown = r.uscc in named and (r.recorded_sequence is None or named[r.uscc] > r.recorded_sequence)
+        deadlines.append(Deadline(r.uscc, r.date, due, shown))
     deadlines.sort(key=lambda x: (x.deadline or dt.date.max, x.uscc))
-    return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, len(results),
+    # Inspected counts the current firms (a removed firm's own result is still due for publication).
+    return DrawStatus(d.id, d.period, d.task, d.superseded_by, drawn, sum(1 for r in results if r.uscc in live),
                       sum(1 for x in deadlines if x.published), deadlines, today, problem)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,6 +30,7 @@ from inspect_sched.audit.bundle import (
     sha256_hex,
 )
 from inspect_sched.audit.bundle_write import derived_files
+from inspect_sched.core.assign.rules import Rules
 from inspect_sched.core.derive import Derivation, StratumSummary, plan_strata, summarize
 from inspect_sched.core.frame import DrawSpec, normalize_departments, normalize_filters
 from inspect_sched.core.inputs import Inputs
@@ -121,10 +123,11 @@ def _check_items(session: Session, spec: DrawSpec) -> None:
         )
 
 
-def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
+def frame_warnings(inputs: Inputs, spec: DrawSpec, pool_districts: set[str] | None = None) -> list[str]:
     """Settings that silently do nothing: a filter value no framed firm has, and (with the
-    cross-district rule on) framed districts no inspector belongs to, usually a spelling
-    difference such as 天元 / 天元区 that turns the rule off for those firms."""
+    cross-district rule on) framed districts no inspector belongs to, or inspectors of the task
+    whose district no firm of the pool (``pool_districts``) has — usually a spelling difference
+    such as 天元 / 天元区 that turns the rule off for them."""
     out = []
     for field, values in sorted(spec.filters.items()):
         if field == "tag":
@@ -142,7 +145,23 @@ def frame_warnings(inputs: Inputs, spec: DrawSpec) -> list[str]:
                 shown = "、".join(stray[:10]) + (" …" if len(stray) > 10 else "")
                 out.append(f"{len(stray)} district(s) of the frame match no inspector's district ({shown}): "
                            "the cross-district rule cannot apply to their firms; check the spelling in both pools")
+        rules = Rules.from_policy(spec.policy, spec.departments)
+        if pool_districts:
+            lost = sorted({i.district for i in inputs.inspectors if i.active and i.district
+                           and i.department in spec.departments and i.district not in pool_districts
+                           and rules.district_bound(i.department, i.unit)})
+            if lost:
+                shown = "、".join(lost[:10]) + (" …" if len(lost) > 10 else "")
+                out.append(f"{len(lost)} inspector district(s) match no enterprise's district ({shown}): "
+                           "the cross-district rule cannot keep those inspectors from their own district's firms; "
+                           "check the spelling in both pools")
     return out
+
+
+def _pool_districts(session: Session) -> set[str]:
+    from inspect_sched.store.models import Enterprise
+
+    return {d for d in session.exec(select(Enterprise.district).distinct()) if d}
 
 
 @dataclass(frozen=True)
@@ -176,16 +195,24 @@ def _check_departments(inputs: Inputs, spec: DrawSpec) -> None:
     before a plan is published that no draw could ever staff."""
     import difflib
 
+    named = spec.policy.authority
+    if isinstance(named, dict) and any(d not in named for d in spec.departments):
+        lacking = [d for d in spec.departments if d not in named]
+        guess = "".join(f"; its \"{c[0]}\" looks like a misspelling of {d}" for d in lacking
+                        for c in [difflib.get_close_matches(d, list(named), n=1, cutoff=0.5)] if c)
+        raise DrawError(f"the policy's [authority] names no 检查实施机关 for department {'、'.join(lacking)} "
+                        f"(it names {'、'.join(named) or 'none'}){guess}. Add \"{lacking[0]}\" = \"…\" under "
+                        "[authority]; nothing was recorded")
     counts = Counter(i.department for i in inputs.inspectors)
     missing = [d for d in spec.departments if not counts[d]]
     if not missing or not counts:  # an empty pool: the assignment says "import inspectors"
         return
     pool = "、".join(f"{d} {n}" for d, n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
     close = {d: difflib.get_close_matches(d, list(counts), n=1, cutoff=0.5) for d in missing}
-    guess = "".join(f"; did you mean {c[0]} for {d}?" for d, c in close.items() if c)
+    guess = "".join(f"; did you mean {c[0]} for {d}" for d, c in close.items() if c)
     names = "、".join(missing)
     raise DrawError(f"no inspector in the pool belongs to department {names} (the pool's departments: {pool})"
-                    f"{guess} Check the spelling of the task's departments, or import that department's inspectors "
+                    f"{guess}. Check the spelling of the task's departments, or import that department's inspectors "
                     "first; nothing was recorded", hint="unknown_department", names=names, pool=pool, guess=guess)
 
 
@@ -235,7 +262,8 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
         plan = _store_plan(session, spec, frozen)
         session.flush()
         assert plan.id is not None  # assigned by the flush in _store_plan
-        return PlanResult(plan.id, frozen.commitment, spec, strata, tuple(frame_warnings(frozen.inputs, spec)))
+        return PlanResult(plan.id, frozen.commitment, spec, strata,
+                          tuple(frame_warnings(frozen.inputs, spec, _pool_districts(session))))
 
 
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
@@ -358,10 +386,14 @@ def make_draw(
             assert spec is not None
             frozen = _freeze(session, spec)
         _check_redraw(_live_draw(session, spec.period.label, spec.task), reason, spec)
+        pool_districts = _pool_districts(session)
     frame = {f.uscc for f in frozen.inputs.firms}
-    warnings += frame_warnings(frozen.inputs, spec)
+    warnings += frame_warnings(frozen.inputs, spec, pool_districts)
     derivation = derive(frozen.inputs, spec, seed)  # slow part, outside any lock
-    files = derived_files(derivation)
+    # A draw without a plan froze its inputs just now, as this format writes them: reuse the
+    # bytes. A plan's stored files are read back and written again (a release-0.1 plan froze
+    # them without formula escaping).
+    files = derived_files(derivation, input_files=frozen.files if plan_id is None else None)
     tmp: Path | None = None
     try:
         with session_scope(engine) as session:
@@ -405,12 +437,18 @@ def make_draw(
             all_files = {**files, "manifest.json": manifest}
             for name, content in sorted(all_files.items()):
                 session.add(DrawFile(draw_id=draw.id, name=name, content=content))
-            # The same rows as assignments.csv, so the two can never disagree.
-            for r, (uscc, name, district, _address, ids, names) in zip(
-                derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
-            ):
-                session.add(DrawFirm(draw_id=draw.id, uscc=uscc, name=name, district=district,
-                                     stratum=r.framed.stratum, inspector_ids=ids, inspector_names=names))
+            # The same rows as assignments.csv, so the two can never disagree. One executemany
+            # rather than an ORM object per firm (5,000 of them at province scale).
+            firm_rows = [
+                {"draw_id": draw.id, "uscc": uscc, "name": name, "district": district,
+                 "stratum": r.framed.stratum, "inspector_ids": ids, "inspector_names": names}
+                for r, (uscc, name, district, _address, ids, names) in zip(
+                    derivation.sample, assignment_rows(derivation, list(ASSIGNMENT_COLUMNS)), strict=True
+                )
+            ]
+            if firm_rows:
+                session.flush()  # the draw row first: draw_firm refers to it
+                session.execute(insert(DrawFirm.__table__), firm_rows)  # type: ignore[attr-defined]
             tmp = stage_folder(out, all_files, private=True)
             session.flush()
             result = DrawResult(draw.id, at.sequence, draw.redraw_of, out, draw.manifest_sha256,

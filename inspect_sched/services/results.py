@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, ResultsFile, read_results_file
-from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.models import Draw, DrawFile, HistoryEntry, Inspector, LedgerEntry, Result
 from inspect_sched.store.queries import (
     CurrentFirm,
     bundle_inspector_names,
@@ -84,7 +85,7 @@ def results_sha256(session: Session, draw_id: int) -> str:
 @dataclass
 class ResultsSummary:
     draw_id: int
-    sequence: int  # the ledger entry made
+    sequence: int | None  # the ledger entry made; None when the file changed nothing
     inserted: int
     replaced: int
     recorded: int  # results of the draw after the import
@@ -92,6 +93,7 @@ class ResultsSummary:
     results_sha256: str
     deviations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    unchanged: int = 0  # rows equal to the result already recorded (not written again)
 
 
 def _check_rows(session: Session, path: str, draw: Draw, read: ResultsFile,
@@ -167,18 +169,32 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         # Art. 42's two inspectors bind on-site checks; an off-site stratum may send one.
         modes = firm_modes(session, draw_id)
         inserted = replaced = 0
+        # A row equal to what is recorded changes nothing: it is not written again, makes no
+        # ledger entry of its own and does not make a published result unpublished.
+        same = {r.uscc for r in rows if _unchanged(session.get(Result, (draw_id, r.uscc)), r,
+                                                    firms[r.uscc].inspector_ids)}
+        unchanged = len(same)
+        rows = [r for r in rows if r.uscc not in same]
+        if not rows:
+            live = {u for u, f in firms.items() if f.status != "removed"}
+            recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
+            return ResultsSummary(draw_id, None, 0, 0, recorded, len(live), results_sha256(session, draw_id),
+                                  [], warnings, unchanged)
         usccs = [r.uscc for r in rows]
         for start in range(0, len(usccs), 500):
             # The firm's earlier result history (if any) is replaced below, not added to.
             session.execute(delete(HistoryEntry).where(
                 col(HistoryEntry.draw_id) == draw_id, col(HistoryEntry.uscc).in_(usccs[start:start + 500])))
         session.flush()
+        team_rules = _team_rules(session, draw_id)
         for r in rows:
             assigned = firms[r.uscc].inspector_ids
             actual = join_list(r.inspector_ids) if r.inspector_ids else assigned
             deviates = actual != assigned
             if deviates:
                 deviations.append(f"row {r.row} {r.uscc}: assigned {assigned or '-'}, actual {actual}")
+                warnings += [f"row {r.row} {r.uscc}: {w}" for w in team_rules(firms[r.uscc].district,
+                                                                               list(split_list(actual)))]
             if len(split_list(actual)) < 2 and modes.get(r.uscc, "现场") == "现场":
                 warnings.append(f"row {r.row} {r.uscc}: only {len(split_list(actual))} inspector(s); "
                                 "行政处罚法 art. 42 requires at least two")
@@ -190,6 +206,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
                 replaced += 1
             existing.date, existing.result, existing.measures = r.date, r.result, r.measures
             existing.inspector_ids, existing.deviates = actual, deviates
+            existing.recorded_sequence = at.sequence
             session.add(existing)
             _record_history(session, draw_id, r.uscc, r.date, actual)
         session.flush()
@@ -201,7 +218,45 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
         return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded,
                               sum(f.status != "removed" for f in firms.values()), digest,
-                              deviations, warnings)
+                              deviations, warnings, unchanged)
+
+
+def _team_rules(session: Session, draw_id: int) -> Callable[[str, list[str]], list[str]]:
+    """For a team other than the one assigned: which of the draw's team rules it breaks (a task
+    department with no member, a member from the firm's own district). The result is recorded
+    as it happened; these are said so that someone looks at it."""
+    from inspect_sched.core.assign.rules import Rules
+    from inspect_sched.errors import PolicyError
+    from inspect_sched.schema.policy import policy_from_dict
+    from inspect_sched.store.queries import bundle_inspectors
+
+    f = session.get(DrawFile, (draw_id, "manifest.json"))
+    try:
+        manifest = json.loads(f.content) if f is not None else {}
+        rules = Rules.from_policy(policy_from_dict(manifest["policy"]), manifest.get("departments") or ())
+    except (ValueError, KeyError, TypeError, PolicyError):
+        return lambda district, team: []
+    people = bundle_inspectors(session, draw_id)
+
+    def broken(district: str, team: list[str]) -> list[str]:
+        known = [people[i] for i in team if i in people]
+        out = [f"no inspector of department {d} took part (the task is joint: {'、'.join(rules.departments)})"
+               for d in rules.departments if len(rules.departments) > 1 and all(p["department"] != d for p in known)]
+        local = [p["inspector_id"] for p in known
+                 if p["district"] == district and rules.district_bound(p["department"], p["unit"])]
+        if local:
+            out.append(f"{'、'.join(local)} from the firm's own district {district} (cross_district)")
+        return out
+
+    return broken
+
+
+def _unchanged(existing: Result | None, row: ResultRow, assigned: str) -> bool:
+    if existing is None:
+        return False
+    actual = join_list(row.inspector_ids) if row.inspector_ids else assigned
+    return (existing.date, existing.result, existing.measures or "", existing.inspector_ids or "") == \
+        (row.date, row.result, row.measures or "", actual)
 
 
 def _rows(numbers: list[int]) -> str:

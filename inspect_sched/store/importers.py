@@ -1,9 +1,9 @@
 """The five importers of SPEC §2 and the results-file parser.
 
-Every importer is all-or-nothing: the whole file is read and checked first, every bad
-cell is collected, and ``InputFileError`` lists them; only a clean file is written, and
-then inside one transaction. Files are read twice (check, then write) rather than held
-in memory, so a million-row pool costs little more than its largest chunk.
+Every importer is all-or-nothing: the file is checked and written in one pass inside one
+transaction; every bad cell is collected, ``InputFileError`` lists them and the transaction
+is rolled back, so only a clean file is ever committed. Records are never all held in
+memory, so a million-row pool costs little more than its largest chunk.
 
 Keys and what a re-import does:
 
@@ -89,6 +89,9 @@ class ImportSummary:
     unchanged: int
     total: int
     deleted: int = 0
+    # Columns the file does not have: rows already stored kept their values for these (a file
+    # with fewer columns never blanks what it does not mention); new rows got the defaults.
+    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class _Row:
         code = uscc_mod.normalize(raw)
         why = uscc_mod.problem(code)
         if why:
-            self._bad(name, raw, f"not a valid 统一社会信用代码: {why}")
+            self._bad(name, raw, f"not a valid 统一社会信用代码: {why}{_excel_number_hint(raw)}")
         return code
 
     def enum(self, name: str, mapping: Mapping[str, str], default: str | None) -> str:
@@ -258,6 +261,21 @@ class _Row:
 
 
 # ---------------------------------------------------------------------------- the five kinds
+
+
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _excel_number_hint(raw: str) -> str:
+    """Codes that Excel turned into numbers lost digits: say so, since the code itself looks
+    like a typo otherwise."""
+    if _SCIENTIFIC.match(raw):
+        return ("; this is how Excel shows a long number (scientific notation), and the code's digits are lost: "
+                "format the column as 文本 (Text) in Excel, type the codes again and save")
+    if raw.isdigit() and len(raw) >= 16:
+        return ("; if the column is a number column in Excel, Excel kept only 15 significant digits: format it "
+                "as 文本 (Text), type the codes again and save")
+    return ""
 
 
 def _reader(f: EntityField) -> Callable[[_Row], Any]:
@@ -413,7 +431,10 @@ def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]]) -> tuple[int, int, int]:
+def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]],
+                 absent: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+    """Insert new rows (defaults for ``absent`` columns); update stored rows only in the columns
+    the file has, so that a file with fewer columns never blanks the others."""
     assert kind.model is not None
     tbl = kind.model.__table__  # type: ignore[attr-defined]
     lookup = tbl.c[kind.lookup]
@@ -426,10 +447,12 @@ def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]]) -
         old = existing.get(tuple(rec[k] for k in kind.key))
         if old is None:
             to_insert.append(rec)
-        elif kind.append or all(old[k] == v for k, v in rec.items()):
+            continue
+        given = {k: v for k, v in rec.items() if k not in absent}
+        if kind.append or all(old[k] == v for k, v in given.items()):
             unchanged += 1
         else:
-            to_update.append({"id": old["id"], **rec})
+            to_update.append({"id": old["id"], **given})
     if to_insert:
         session.execute(insert(tbl), to_insert)
     if to_update:
@@ -450,28 +473,52 @@ def _delete_absent(session: Session, kind: _Kind, keep: Mapping[tuple, int]) -> 
 def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress: Progress | None) -> ImportSummary:
     kind = KINDS[name]
     table = _open(path, kind)
-    total, first, kept = _check(table, kind, progress)
     ensure_schema(engine)
-    inserted = updated = unchanged = deleted = 0
-    scratch: list[RowProblem] = []
+    inserted = updated = unchanged = deleted = total = 0
+    problems: list[RowProblem] = []
+    first: dict[tuple, int] = {}
 
-    def clean() -> Iterator[dict[str, Any]]:
-        nonlocal unchanged
-        for number, record in kept if kept is not None else _records(table, kind, scratch):
-            # Pass 1 passed, so every record is good; a later copy of a history row is skipped.
-            assert record is not None
-            if first[tuple(record[k] for k in kind.key)] != number:
-                unchanged += 1
+    def checked() -> Iterator[dict[str, Any]]:
+        """One pass: check every row, and yield good first copies while the file is still clean."""
+        nonlocal total, unchanged
+        for number, record in _records(table, kind, problems):
+            total += 1
+            if progress and total % _PROGRESS_EVERY == 0:
+                progress(total, None)
+            if record is None:
                 continue
-            yield record
+            key = tuple(record[k] for k in kind.key)
+            if key not in first:
+                first[key] = number
+                if not problems:  # once the file is known bad, only keep collecting its problems
+                    yield record
+            elif kind.append:
+                unchanged += 1  # a later copy of a history row
+            else:
+                names = " + ".join(table.column_name(k) for k in kind.key)
+                problems.append(RowProblem(
+                    number, names, " + ".join(str(v) for v in key),
+                    f"appears twice: already in row {first[key]}; keep one of the two rows",
+                ))
 
+    # Imported fields the file has no column for (and the unknown-columns cell, when it has no
+    # unknown column): kept as stored on rows that already exist.
+    absent = frozenset(f.name for f in kind.entity.imported if f.name not in table.fields and f.name not in kind.key)
+    if kind.entity.extra and not table.extra:
+        absent |= {"extra"}
+    kept = 0
     try:
+        # Check and write in one pass inside one transaction (a second parse of a big file
+        # cost ~25% more); any problem raises before the commit, so nothing is written.
         with session_scope(engine) as session:
-            for chunk in _chunks(clean(), _CHUNK):
-                i, u, n = _write_chunk(session, kind, chunk)
+            for chunk in _chunks(checked(), _CHUNK):
+                if problems:
+                    continue
+                i, u, n = _write_chunk(session, kind, chunk, absent)
+                kept += u + n
                 inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
-                if progress:
-                    progress(inserted + updated + unchanged, total)
+            if problems:
+                raise InputFileError(table.path, problems)
             if replace:
                 deleted = _delete_absent(session, kind, first)
     except IntegrityError:
@@ -484,7 +531,9 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
         raise InspectSchedError(f"{path}: cannot write to the database ({exc.orig}); nothing was imported") from None
     if progress:
         progress(total, total)
-    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted)
+    shown = tuple(f"{f.headers[0]} ({f.name})" for f in kind.entity.imported
+                  if f.name in absent) if kept and not kind.append else ()
+    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted, shown)
 
 
 # ---------------------------------------------------------------------------- public API

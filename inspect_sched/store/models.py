@@ -160,6 +160,10 @@ class Result(ResultBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "result"
     # draw_id (first of the primary key) comes from ResultBase
     deviates: bool = False
+    # The ledger entry of the import that last changed it: a publication made before it did not
+    # show this version of the result (a correction after publishing is unpublished again).
+    # None for results recorded before release 0.2.
+    recorded_sequence: int | None = Field(default=None, nullable=True)
 
 
 class LedgerEntry(SQLModel, table=True):

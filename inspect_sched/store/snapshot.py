@@ -40,24 +40,40 @@ from inspect_sched.store.models import (
 )
 
 
-def _from_column(kind: str, value: Any) -> Any:
-    """A stored column value as the frozen record holds it."""
-    if kind == "list":
-        return split_list(value or "")
-    if kind == "bool":
-        return bool(value)
-    if kind in ("date", "enum", "uscc", "key"):
-        return value
-    return "" if value is None else value
-
-
 def _rows(session: Session, model: Any, entity: Entity, *more: str) -> Iterator[tuple[dict[str, Any], Any]]:
     """``(record fields, row)`` per stored row: the entity's frozen, stored columns selected by
     name (never by position), plus the columns ``more`` for the caller."""
     wanted = [f for f in entity.frozen if f.stored]
     c = model.__table__.c
-    for row in session.execute(select(*(c[f.name] for f in wanted), *(c[m] for m in more))):
-        yield {f.name: _from_column(f.kind, getattr(row, f.name)) for f in wanted}, row
+    names = [f.name for f in wanted]
+    # Converters chosen once per column and rows fetched at once: 100k firms are read per plan.
+    convert = [(n, _converter(f.kind)) for n, f in enumerate(wanted)]
+    convert = [(n, fn) for n, fn in convert if fn is not None]
+    width = len(wanted)
+    for row in session.execute(select(*(c[f.name] for f in wanted), *(c[m] for m in more))).all():
+        values = list(row[:width])
+        for n, fn in convert:
+            values[n] = fn(values[n])
+        yield dict(zip(names, values, strict=True)), row
+
+
+def _list_column(value: Any) -> tuple[str, ...]:
+    return split_list(value or "")
+
+
+def _text_column(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _converter(kind: str):  # noqa: ANN202 - a column converter, or None for "as stored"
+    """How a stored column becomes what the frozen record holds (None: the value as stored)."""
+    if kind == "list":
+        return _list_column
+    if kind == "bool":
+        return bool
+    if kind in ("date", "enum", "uscc", "key"):
+        return None
+    return _text_column
 
 
 def snapshot(session: Session, period: str, task: str, filters: dict[str, tuple[str, ...]]) -> Inputs:

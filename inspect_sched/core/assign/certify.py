@@ -27,9 +27,10 @@ feasibility condition because the ``x ≤ 1`` duals are ``min(0, rc_j)``, always
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from inspect_sched.core.assign.eligibility import PairExclusions
 from inspect_sched.core.assign.rules import CERTIFICATE_FORMAT, Assignment, Certificate, Rules
 from inspect_sched.core.inputs import Firm, InspectorRec
 
@@ -59,7 +60,7 @@ def _meets(group: tuple[str, str], inspector: InspectorRec) -> bool:
 
 
 def lp_is_integral(
-    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: dict[tuple[str, str], str],
+    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
 ) -> bool:
     """True when the LP relaxation has an integral optimum, so a certificate must close the gap.
@@ -81,6 +82,13 @@ def lp_is_integral(
     return True
 
 
+# (seed, firms by uscc, inspectors by id, exclusions, rules, cert) -> (Σ min(0, rc), eligible pairs) or None
+ReducedCosts = Callable[
+    [str, Sequence[Firm], Sequence[InspectorRec], Mapping[tuple[str, str], str], Rules, Certificate],
+    "tuple[int, int] | None",
+]
+
+
 @dataclass(frozen=True)
 class CertificateCheck:
     problems: list[str]  # the certificate is malformed or contradicts the teams
@@ -93,14 +101,17 @@ def check_certificate(
     seed: str,
     firms: Sequence[Firm],
     inspectors: Sequence[InspectorRec],
-    exclusions: dict[tuple[str, str], str],
+    exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
     assignment: Assignment,
     cert: Certificate,
+    reduced_costs: ReducedCosts | None = None,
 ) -> CertificateCheck:
     """Recompute the bound exactly over every eligible pair and compare it with the teams' cost.
 
     ``assignment.objective`` must already be checked against the teams (``check_assignment``).
+    ``reduced_costs``: a faster exact implementation of ``_negative_reduced_costs`` (the tool
+    passes a numpy one over worker processes; None from it, or no function, means this one).
     """
     problems: list[str] = []
     name = CERTIFICATE_FILE
@@ -133,23 +144,89 @@ def check_certificate(
     bound = sum(rules.k_for(u) * y for u, y in cert.team.items()) + cap * sum(cert.cap.values())
     bound += sum(sum(v.values()) for v in cert.cover.values())
     insp = sorted(inspectors, key=lambda i: i.inspector_id)
+    ordered = sorted(firms, key=lambda f: f.uscc)
+    terms = reduced_costs(seed, ordered, insp, exclusions, rules, cert) if reduced_costs is not None else None
+    negative, pairs = terms if terms is not None else _negative_reduced_costs(seed, ordered, insp, exclusions,
+                                                                              rules, cert)
+    bound += negative
+    if bound != cert.bound:
+        problems.append(f"{name}: bound says {cert.bound}, the duals give {bound} over the {pairs} eligible pairs")
+    if bound > assignment.objective:
+        problems.append(
+            f"{name}: the duals prove that every assignment costs at least {bound}, more than the "
+            f"teams' {assignment.objective}: the teams or the certificate were changed"
+        )
+    return CertificateCheck(problems, bound, bound == assignment.objective, pairs)
+
+
+def eligible_indices(
+    firms: Sequence[Firm], inspectors: Sequence[InspectorRec], exclusions: Mapping[tuple[str, str], str],
+) -> Iterator[tuple[Firm, Sequence[int]]]:
+    """Per firm (in the given order), the positions in ``inspectors`` of its eligible inspectors.
+
+    From the factors of a ``PairExclusions`` (per inspector, per district, a few pairs) when
+    it has them, instead of the dict of every blocked pair (2 million entries in a province).
+    """
+    index = {i.inspector_id: n for n, i in enumerate(inspectors)}
+    if isinstance(exclusions, PairExclusions) and not exclusions.mutated:
+        ex = exclusions
+        base = [n for n, i in enumerate(inspectors) if i.inspector_id not in ex.whole]
+        by_district: dict[str, set[int]] = {}
+        for n, i in enumerate(inspectors):
+            d = ex.bound_district.get(i.inspector_id)
+            if d is not None:
+                by_district.setdefault(d, set()).add(n)
+        pairs: dict[str, set[int]] = {}
+        for uscc, iid in ex.pairs:
+            if iid in index:
+                pairs.setdefault(uscc, set()).add(index[iid])
+        cache: dict[frozenset[str], list[int]] = {}
+        for f in firms:
+            districts = ex.firm_districts.get(f.uscc)
+            if districts is None:  # not a firm the exclusions were made for: none apply
+                yield f, range(len(inspectors))
+                continue
+            key = frozenset(districts) if ex.cross_district else frozenset()
+            idx = cache.get(key)
+            if idx is None:
+                out: set[int] = set().union(*(by_district.get(d, set()) for d in key))
+                idx = cache[key] = [n for n in base if n not in out] if out else base
+            extra = pairs.get(f.uscc)
+            yield f, [n for n in idx if n not in extra] if extra else idx
+        return
+    blocked: dict[str, set[int]] = {}
+    for uscc, iid in exclusions:
+        if iid in index:
+            blocked.setdefault(uscc, set()).add(index[iid])
+    everyone = range(len(inspectors))
+    for f in firms:
+        out_ = blocked.get(f.uscc)
+        yield f, [n for n in everyone if n not in out_] if out_ else everyone
+
+
+def _negative_reduced_costs(
+    seed: str, firms: Sequence[Firm], insp: Sequence[InspectorRec], exclusions: Mapping[tuple[str, str], str],
+    rules: Rules, cert: Certificate,
+) -> tuple[int, int]:
+    """``Σ min(0, rc_j)`` over every eligible pair, and the number of pairs; plain Python.
+
+    The hot loop of the kit (every eligible pair, 14 million in a province draw): list
+    comprehensions over plain ints; the cost is the pair's ticket's top 40 bits (assign_cost).
+    """
     ids = [i.inspector_id for i in insp]
     id_bytes = [i.encode() for i in ids]
     y_cap = [cert.cap[i] for i in ids]
-    blocked: dict[str, set[str]] = {}
-    for uscc, iid in exclusions:
-        blocked.setdefault(uscc, set()).add(iid)
     members: dict[tuple[str, str], set[int]] = {}
-    pairs = 0
-    # The hot loop of the kit (every eligible pair, 14 million in a province draw): list
-    # comprehensions over plain ints; the cost is the pair's ticket's top 40 bits (assign_cost).
-    sha, from_bytes = hashlib.sha256, int.from_bytes
-    everyone = range(len(insp))
-    for f in sorted(firms, key=lambda f: f.uscc):
-        out = blocked.get(f.uscc)
-        idx = [n for n in everyone if ids[n] not in out] if out else everyone
-        prefix = f"{seed}|assign|{f.uscc}|".encode()
-        costs = [from_bytes(sha(prefix + id_bytes[n]).digest()[:5], "big") for n in idx]
+    total = pairs = 0
+    from_bytes = int.from_bytes
+    for f, idx in eligible_indices(firms, insp, exclusions):
+        # A hasher primed with the firm's prefix, copied per pair: cheaper than hashing it anew.
+        copy = hashlib.sha256(f"{seed}|assign|{f.uscc}|".encode()).copy
+        costs = []
+        for n in idx:
+            h = copy()
+            h.update(id_bytes[n])
+            costs.append(from_bytes(h.digest()[:5], "big"))
         base = cert.team[f.uscc]
         # rc < 0 exactly when cost < y_team + y_cap[i] + Σ y_cover of the needs i meets.
         threshold = [base + y_cap[n] for n in idx]
@@ -160,13 +237,6 @@ def check_certificate(
                     members[g] = {n for n, i in enumerate(insp) if _meets(g, i)}
                 m = members[g]
                 threshold = [t + y if n in m else t for t, n in zip(threshold, idx, strict=True)]
-        bound += sum(c - t for c, t in zip(costs, threshold, strict=True) if c < t)
+        total += sum(c - t for c, t in zip(costs, threshold, strict=True) if c < t)
         pairs += len(idx)
-    if bound != cert.bound:
-        problems.append(f"{name}: bound says {cert.bound}, the duals give {bound} over the {pairs} eligible pairs")
-    if bound > assignment.objective:
-        problems.append(
-            f"{name}: the duals prove that every assignment costs at least {bound}, more than the "
-            f"teams' {assignment.objective}: the teams or the certificate were changed"
-        )
-    return CertificateCheck(problems, bound, bound == assignment.objective, pairs)
+    return total, pairs

@@ -6,7 +6,7 @@ Standard library only: the auditor's kit runs it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from inspect_sched.core.assign.rules import Assignment, Rules
 from inspect_sched.core.inputs import Firm, InspectorRec
@@ -17,7 +17,7 @@ def check_assignment(
     seed: str,
     firms: Sequence[Firm],
     inspectors: Sequence[InspectorRec],
-    exclusions: dict[tuple[str, str], str],
+    exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
     assignment: Assignment,
 ) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ _ADVICE = {
 }
 
 
-def _precheck(inst: _Instance, exclusions: dict[tuple[str, str], str]) -> None:
+def _precheck(inst: _Instance, exclusions: Mapping[tuple[str, str], str]) -> None:
     """Per-firm and global counting checks; raise a helpful AssignmentInfeasible."""
     groups: dict[tuple, list[tuple[str, Counter]]] = defaultdict(list)
     # Only the task's departments' inspectors matter: counting the others ("department

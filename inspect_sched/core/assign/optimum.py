@@ -12,7 +12,7 @@ auditor's re-check) load without numpy or OR-Tools.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import ortools
@@ -35,7 +35,7 @@ def assign(
     seed: str,
     firms: Sequence[Firm],
     inspectors: Sequence[InspectorRec],
-    exclusions: dict[tuple[str, str], str],
+    exclusions: Mapping[tuple[str, str], str],
     rules: Rules,
     *,
     solver: str | None = None,
