@@ -216,9 +216,9 @@ def _preamble(path: Path) -> list[str]:
 
 
 def test_replacement_removed_firm_and_superseded_draw_on_the_sheet(db_url: str, tmp_path: Path) -> None:
-    """SPEC §7 on the public sheet: a replacement is named with the firm it replaces; the
-    removed firm is neither listed nor pending; with no authority in the policy the fact says
-    so; a draw superseded by a redraw says so above its table."""
+    """SPEC §7 on the public sheet: a replacement is marked 补充抽取; the removed firm (no result
+    of its own) is neither listed, named nor pending; with no authority in the policy the fact says
+    so (naming the checking staff's units); a draw superseded by a redraw says so above its table."""
     from helpers import draw
 
     engine = get_engine(db_url)
@@ -240,10 +240,11 @@ def test_replacement_removed_firm_and_superseded_draw_on_the_sheet(db_url: str, 
     assert f"; {len(firms) - 2} still pending (not named)" in out  # the removed firm is not pending
     raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
     cells = {r["统一社会信用代码"]: r["抽查对象名称"] for r in _table(list(csv.reader(io.StringIO(raw))))}
-    assert cells == {other.uscc: names[other.uscc],
-                     repl.uscc: f"{names[repl.uscc]}（补充抽取，替代 {names[victim.uscc]}）"}
+    # The removed firm has no result of its own, so it is not named, not even in its replacement's row.
+    assert cells == {other.uscc: names[other.uscc], repl.uscc: f"{names[repl.uscc]}（补充抽取）"}
     preamble = _preamble(tmp_path / "p" / "public-draw-1.xlsx")
-    assert "检查实施机关：（抽查方案未设置 authority）" in preamble
+    # No authority in the policy: the units of the staff who checked (small_pool's one unit), said so.
+    assert "检查实施机关：市生态环境保护综合行政执法支队（抽查方案未设置 authority，按检查人员所属单位列示）" in preamble
     assert not [line for line in preamble if line.startswith("说明：本次抽取已被")]
 
     draw(engine, tmp_path / "b", seed="22222222222222222222", reason="抽取时名录库未更新")
