@@ -118,8 +118,9 @@ def test_seventeenth_character_is_weighted():
 
 def test_check_character_needs_exactly_seventeen_characters():
     for prefix in ("9143020", "91430200MA4L2B3C12"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError) as exc:
             uscc.make(prefix)
+        assert str(exc.value) == f"a check character needs exactly 17 characters, got {len(prefix)}"
 
 
 def test_bad_characters_are_all_named_with_the_whole_alphabet():
