@@ -706,11 +706,19 @@ def test_factored_exclusions_are_the_dict_of_every_blocked_pair(case):
     want = reference_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
     assert list(ex.items()) == list(want.items())
     assert len(ex) == len(want) and ex == want
+    missing = object()
     for f in firms + [firm("NOT-A-FIRM", "A", ())]:
         for i in [*inspectors, insp("ZZ-UNKNOWN", "A")]:
             key = (f.uscc, i.inspector_id)
             assert (key in ex) == (key in want)
             assert ex.get(key) == want.get(key)
+            assert ex.get(key, missing) == want.get(key, missing)  # the default comes back when absent
+            if key not in want:  # a dict's KeyError names the key
+                with pytest.raises(KeyError) as err:
+                    ex[key]
+                assert err.value.args == (key,)
+    # Equal to another factored copy of the same exclusions, as two equal dicts are.
+    assert ex == pair_exclusions(firms, inspectors, conflicts, history, r, FIRST, LAST)
     # The solver's per-firm eligibility from the factors equals the one from the dict.
     fast = model._instance("masks", firms, inspectors, ex, r)
     slow = model._instance("masks", firms, inspectors, dict(want), r)
@@ -728,6 +736,22 @@ def test_factored_exclusions_leave_exempt_staff_in_the_firms_district():
     assert dict(ex.items()) == {("F1", "ZZ-01"): "same_district"}
     inst = model._instance("exempt", [f], [own, partner], ex, r)
     assert inst.elig[0].tolist() == [1]
+
+
+def test_exclusions_after_a_change_answer_like_the_dict():
+    """Once changed (an amendment bars or frees a pair), lookups keep the dict's defaults and order."""
+    rnd = random.Random("ex-mutated")
+    firms, inspectors, conflicts, r = random_instance(rnd, special=False)
+    ex = pair_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST)
+    want = dict(reference_exclusions(firms, inspectors, conflicts, [], r, FIRST, LAST))
+    gone = next(iter(want))
+    del ex[gone]
+    del want[gone]
+    missing = object()
+    assert ex.get(gone, missing) is missing and ex.get(gone) is None and gone not in ex
+    assert list(ex) == list(want) and len(ex) == len(want) and ex == want
+    for key in list(want)[:20]:
+        assert ex.get(key, missing) == want[key]
 
 
 def test_exclusions_can_be_extended_like_a_dict():
