@@ -25,7 +25,7 @@ MODELS = {"enterprises": Enterprise, "inspectors": Inspector, "positive_list": P
           "items": InspectionItem, "item_results": ItemResult}
 # Columns a table has beyond its entity's fields: keys, the extras, provenance.
 TABLE_ONLY = {"enterprises": {"id", "extra"}, "inspectors": {"id", "extra"}, "positive_list": {"id"},
-              "conflicts": {"id"}, "history": {"id", "draw_id"}, "results": {"draw_id", "deviates"},
+              "conflicts": {"id"}, "history": {"id", "draw_id"}, "results": {"draw_id", "deviates", "recorded_sequence"},
               "items": {"id", "extra"}, "item_results": {"draw_id"}}
 
 
