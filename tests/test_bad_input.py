@@ -311,7 +311,7 @@ CASES: dict[str, Case] = {
     ),
     "old_xls": Case(imp("enterprises", "e.xls", b"\xd0\xcf\x11\xe0"), ("{file}", ".xls")),
     "unknown_suffix": Case(imp("history", "h.json", b"{}"), ("{file}", "unknown file type")),
-    "formula_without_value": Case(imp("enterprises", "e.xlsx", formula_xlsx), ("{file}", "B3", "formula")),
+    "formula_without_value": Case(imp("enterprises", "e.xlsx", formula_xlsx), ("{file}", "B3 (单位名称)", "formula")),
     "unbalanced_quote": Case(
         imp("conflicts", "c.csv", f'inspector_id,uscc,reason\nA1,{U1},"open\n'.encode()),
         ("{file}", "line 2", "not valid CSV"),

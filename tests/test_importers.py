@@ -303,7 +303,7 @@ def _truncated_xlsx(path: Path) -> Path:
         ("utf16le.csv", lambda p: p.write_bytes("统一社会信用代码,单位名称\nA1,甲\n".encode("utf-16-le")), "UTF-16"),
         ("nul.csv", lambda p: p.write_bytes(f"uscc,name,district\n{U1},a\x00b,c\n".encode()), "NUL"),
         ("huge.csv", lambda p: p.write_text(f"uscc,name,district\n{U1},{'x' * 10_001},d\n"), "10,000"),
-        ("formula.xlsx", _xlsx_with_formula, "C2"),
+        ("formula.xlsx", _xlsx_with_formula, "C2 (district)"),  # the cell, and the column by its header
         ("truncated.xlsx", _truncated_xlsx, "not a readable .xlsx"),
         ("text.xlsx", lambda p: p.write_text("uscc,name\n"), "not a readable .xlsx"),
         ("old.xls", lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0"), "Save As"),

@@ -414,6 +414,7 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many kinds for a damaged file)
         raise _unreadable_xlsx(path, exc) from None
     cells_read = 0
+    above: list[list[Cell]] = []  # the first rows read: the header is among them, to name a column
     try:
         for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
             fvalues = next(formulas, ()) if formulas is not None else ()
@@ -426,14 +427,20 @@ def _iter_xlsx(path: str) -> Iterator[tuple[int, list[Cell]]]:
             cells = [_xlsx_value(v) for v in values]
             for i, v in enumerate(values):
                 if v is None and i < len(fvalues) and isinstance(fvalues[i], str) and fvalues[i].startswith("="):
+                    # Name the cell as Excel does, and the column by the first row above with
+                    # several cells (the header; a title row has one).
+                    header = next((r[i] for r in above if sum(1 for c in r if c != "") > 1
+                                   and i < len(r) and isinstance(r[i], str) and r[i]), "")
                     raise InputFileError(path, [RowProblem(
-                        number, f"{column_letter(i)}{number}", fvalues[i],
+                        number, f"{column_letter(i)}{number}" + (f" ({header})" if header else ""), fvalues[i],
                         "a formula without a saved value; open the file in Excel, let it calculate and save it again",
                     )], message="a formula cell has no value; nothing was imported.")
             while cells and cells[-1] == "":
                 cells.pop()
             if not cells or all(c == "" for c in cells):
                 continue
+            if len(above) < 11:  # a title of up to 10 rows, then the header (as header detection)
+                above.append(cells)
             for i, c in enumerate(cells):
                 if isinstance(c, str) and len(c) > MAX_CELL:
                     raise InputFileError(path, [RowProblem(
