@@ -102,8 +102,8 @@ def status_cmd(state: AppState, draw_id: int | None, as_json: bool) -> None:
     """
     import json
 
-    from inspect_sched.outputs.publish import today_china
     from inspect_sched.outputs.status import draw_status, status_text
+    from inspect_sched.schema.periods import today_china
 
     today = today_china()
     statuses = draw_status(state.engine(), draw_id, today)

@@ -8,8 +8,7 @@ import click
 
 from inspect_sched.core.frame import normalize_filters
 from inspect_sched.errors import DrawError, InspectSchedError
-from inspect_sched.outputs.formats import PublicFormat
-from inspect_sched.outputs.publish import check_formats
+from inspect_sched.outputs.formats import PublicFormat, check_formats
 
 
 def _split(text: str) -> list[str]:

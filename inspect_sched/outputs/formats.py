@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+from inspect_sched.errors import InspectSchedError
 
 
 class PublicFormat(StrEnum):
@@ -12,3 +15,18 @@ class PublicFormat(StrEnum):
 
 
 FORMATS: tuple[PublicFormat, ...] = tuple(PublicFormat)
+
+
+def check_formats(formats: Iterable[PublicFormat | str]) -> tuple[PublicFormat, ...]:
+    """The formats, each once in the order given; an unknown one is an error naming the accepted."""
+    out: list[PublicFormat] = []
+    for f in formats:
+        try:
+            fmt = PublicFormat(f)
+        except ValueError:
+            raise InspectSchedError(f"unknown format {f!r}; use any of {', '.join(FORMATS)}") from None
+        if fmt not in out:
+            out.append(fmt)
+    if not out:
+        raise InspectSchedError(f"no format given; use any of {', '.join(FORMATS)}")
+    return tuple(out)

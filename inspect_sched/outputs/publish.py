@@ -51,8 +51,8 @@ from inspect_sched.errors import InspectSchedError, PolicyError
 from inspect_sched.io.fsutil import write_atomic
 from inspect_sched.io.text import escape_row
 from inspect_sched.io.xlsx import Sheet, xlsx_bytes
-from inspect_sched.outputs.formats import FORMATS, PublicFormat
-from inspect_sched.schema.periods import parse_period
+from inspect_sched.outputs.formats import FORMATS, PublicFormat, check_formats
+from inspect_sched.schema.periods import parse_period, today_china
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.models import Draw, DrawFile, Publication, Result
@@ -70,7 +70,6 @@ PUBLIC_COLUMNS = [
     "检查人员（姓名、执法证号）", "检查结果", "处理措施",
 ]
 _COLUMN_WIDTHS = [6, 22, 24, 40, 36, 22, 12, 44, 16, 36]
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -122,21 +121,6 @@ def period_text(label: str) -> str:
     if "Q" in p.label:
         return f"{p.year}年第{p.label[-1]}季度"
     return f"{p.year}年{p.first_day.month}月"
-
-
-def check_formats(formats: Iterable[PublicFormat | str]) -> tuple[PublicFormat, ...]:
-    """The formats, each once in the order given; an unknown one is an error naming the accepted."""
-    out: list[PublicFormat] = []
-    for f in formats:
-        try:
-            fmt = PublicFormat(f)
-        except ValueError:
-            raise InspectSchedError(f"unknown format {f!r}; use any of {', '.join(FORMATS)}") from None
-        if fmt not in out:
-            out.append(fmt)
-    if not out:
-        raise InspectSchedError(f"no format given; use any of {', '.join(FORMATS)}")
-    return tuple(out)
 
 
 def _team(ids: str, names: dict[str, str]) -> str:
@@ -386,10 +370,6 @@ class PublishOutcome:
     sequence: int | None  # the ledger entry made (None when nothing new)
     paths: list[Path]
 
-
-
-def today_china() -> dt.date:
-    return dt.datetime.now(CHINA).date()
 
 
 def _render(sheet: PublicSheet, formats: Sequence[PublicFormat]) -> dict[str, bytes]:

@@ -74,7 +74,7 @@ class DrawStatus:
 
 def draw_status(engine: Engine, draw_id: int | None = None, today: dt.date | None = None) -> list[DrawStatus]:
     """Status of one draw, or of every draw in id order."""
-    from inspect_sched.outputs.publish import today_china
+    from inspect_sched.schema.periods import today_china
 
     day = today or today_china()
     with Session(engine) as session:

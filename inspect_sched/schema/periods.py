@@ -48,6 +48,11 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 """Dates on inspection records are local dates in China (UTC+8)."""
 
 
+def today_china() -> dt.date:
+    """Today in China: deadlines, result dates and publication dates are Chinese legal dates."""
+    return dt.datetime.now(CHINA).date()
+
+
 def utc_timestamp() -> str:
     """Now, to the second, as recorded in plans, draws and ledger entries: ``2026-12-01T01:30:15Z``.
 

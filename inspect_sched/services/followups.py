@@ -32,22 +32,14 @@ from sqlmodel import Session, col, select
 from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundError, RowProblem
+from inspect_sched.schema.periods import today_china, utc_timestamp
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.importers import parse_item_results_file
 from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry
 from inspect_sched.store.queries import draw_items, firm_modes, item_summary  # noqa: F401  (re-exported)
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
 ITEM_CSV_COLUMNS = ["uscc", "item", "checked", "problem", "measures"]
 KIND_LABEL = {"rectify": "责令改正", "onsite": "转现场检查"}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def today_china() -> dt.date:
-    return dt.datetime.now(CHINA).date()
 
 
 def items_csv(rows: list[ItemResult]) -> bytes:
@@ -123,7 +115,7 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
                 opened.append(_open(session, draw_id, r["uscc"], r["item"], "onsite",
                                     r["measures"] or "非现场检查发现问题，需现场核查", r["deadline"]))
         session.flush()
-        body = {"kind": "items", "sequence": at.sequence, "draw_id": draw_id, "created_at": _now(),
+        body = {"kind": "items", "sequence": at.sequence, "draw_id": draw_id, "created_at": utc_timestamp(),
                 "count": len(records), "items_sha256": items_sha256(session, draw_id)}
         ledger.append(session, at, body, draw_id)
         return ItemsSummary(draw_id, at.sequence, len(records), opened)
@@ -134,7 +126,7 @@ def _open(session: Session, draw_id: int, uscc: str, item: str, kind: str, reaso
     f = session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id, FollowUp.uscc == uscc,
                                             FollowUp.item == item, FollowUp.kind == kind)).first()
     if f is None:
-        f = FollowUp(draw_id=draw_id, uscc=uscc, item=item, kind=kind, created_at=_now())
+        f = FollowUp(draw_id=draw_id, uscc=uscc, item=item, kind=kind, created_at=utc_timestamp())
     f.reason, f.deadline = reason, deadline
     session.add(f)
     return f"{KIND_LABEL[kind]} {uscc} {item}" + (f" by {deadline.isoformat()}" if deadline else "")
@@ -157,7 +149,7 @@ def close_followup(engine: Engine, followup_id: int, day: dt.date, evidence: str
             raise InspectSchedError(f"follow-up {followup_id} was closed on {f.closed_on.isoformat()} already")
         f.closed_on, f.evidence = day, evidence
         session.add(f)
-        body = {"kind": "followup", "sequence": at.sequence, "draw_id": f.draw_id, "created_at": _now(),
+        body = {"kind": "followup", "sequence": at.sequence, "draw_id": f.draw_id, "created_at": utc_timestamp(),
                 "action": "close", "followup_id": f.id, "uscc": f.uscc, "item": f.item,
                 "followup_kind": f.kind, "closed_on": day.isoformat(), "evidence": evidence}
         ledger.append(session, at, body, f.draw_id)
