@@ -527,6 +527,8 @@ def test_departments_separated_by_anything_but_a_comma_is_a_usage_error(sqlite_u
     code, output = run(sqlite_url, "plan", "--period", "2026-12", "--departments", f"生态环境{sep}市场监管")
     assert code == 2 and "separate departments with a comma" in output
     assert "--departments 生态环境,市场监管" in output
+    code, output = run(sqlite_url, "plan", "--period", "2026-12", "--departments", ",")
+    assert code == 2 and "--departments is empty" in output
 
 
 def test_a_joint_result_without_a_partner_or_with_a_local_inspector_is_warned(db_url: str, tmp_path: Path) -> None:

@@ -307,6 +307,22 @@ def test_a_correction_after_publishing_is_unpublished_again_and_a_repeat_changes
     assert "罚款十万元" in (tmp_path / "pub" / "public-draw-1.csv").read_text("utf-8-sig")
     status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
     assert status["published"] == 3 and status["unpublished"] == 0
+    # Changed and then put back as published: the latest version shows it, so publish (with
+    # nothing new to make) settles it and status stops counting it.
+    wrong = [dict(fixed[0], result="未发现问题", measures=""), *fixed[1:]]
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r3.csv", wrong)), "--draw", "1")
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r4.csv", fixed)), "--draw", "1")
+    assert json.loads(run(db_url, "status", "--draw", "1", "--json"))["unpublished"] == 1
+    assert "nothing new since version 2" in run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
+    assert json.loads(run(db_url, "status", "--draw", "1", "--json"))["unpublished"] == 0
+    # A correction file without the 处理措施 column keeps the recorded measures.
+    short = tmp_path / "r5.csv"
+    short.write_text("统一社会信用代码,检查日期,检查结果\n" + f"{rows[0]['uscc']},{rows[0]['date']},责令改正\n",
+                     encoding="utf-8-sig")
+    out = run(db_url, "results", "import", str(short), "--draw", "1")
+    assert "nothing new" in out
+    with Session(engine) as s:
+        assert s.get(Result, (1, rows[0]["uscc"])).measures == "罚款十万元"
 
 
 def test_without_an_authority_each_row_names_the_units_that_checked(db_url: str, tmp_path: Path) -> None:

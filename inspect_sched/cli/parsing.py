@@ -37,7 +37,7 @@ def parse_departments(text: str | None) -> tuple[str, ...]:
         return ()
     deps = _split(text)
     if not deps:
-        raise DrawError("--departments is empty; give e.g. --departments 生态环境,市场监管")
+        raise click.UsageError("--departments is empty; give e.g. --departments 生态环境,市场监管")
     for d in deps:
         sep = next((c for c in ";；、/ " if c in d), None)
         if sep is not None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -397,6 +398,11 @@ def publish(engine: Engine, draw_id: int, out: str | Path, formats: Iterable[Pub
                             .order_by(col(Publication.version).desc()).limit(1)).first()
         sheet = build_sheet(session, draw_id, (last.version + 1) if last else 1, day)
         if last is not None and last.content_sha256 == sheet.content_sha256():
+            # The latest version already shows every current result: one corrected and then put
+            # back as it was is published by it, so status stops counting it as unpublished.
+            session.execute(update(Result).where(col(Result.draw_id) == draw_id,
+                                                 col(Result.recorded_sequence) > last.sequence)
+                            .values(recorded_sequence=None))
             again = build_sheet(session, draw_id, last.version, last.published_on)
             files = _render(again, wanted)
             paths = _write(out, files)

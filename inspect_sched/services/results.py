@@ -32,6 +32,7 @@ Decisions:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -171,6 +172,9 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         inserted = replaced = 0
         # A row equal to what is recorded changes nothing: it is not written again, makes no
         # ledger entry of its own and does not make a published result unpublished.
+        # A correction file without the 处理措施 or team column keeps what is recorded there
+        # (as pool imports keep columns a file does not have); a new result gets the defaults.
+        rows = [_keep_absent(session.get(Result, (draw_id, r.uscc)), r, read.columns) for r in rows]
         same = {r.uscc for r in rows if _unchanged(session.get(Result, (draw_id, r.uscc)), r,
                                                     firms[r.uscc].inspector_ids)}
         unchanged = len(same)
@@ -249,6 +253,17 @@ def _team_rules(session: Session, draw_id: int) -> Callable[[str, list[str]], li
         return out
 
     return broken
+
+
+def _keep_absent(existing: Result | None, row: ResultRow, columns: frozenset[str]) -> ResultRow:
+    if existing is None or not columns:
+        return row
+    keep: dict[str, Any] = {}
+    if "measures" not in columns:
+        keep["measures"] = existing.measures or ""
+    if "inspector_ids" not in columns:
+        keep["inspector_ids"] = split_list(existing.inspector_ids or "")
+    return dataclasses.replace(row, **keep) if keep else row
 
 
 def _unchanged(existing: Result | None, row: ResultRow, assigned: str) -> bool:

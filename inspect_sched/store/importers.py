@@ -588,6 +588,7 @@ class ResultsFile:
     rows: list[ResultRow]
     problems: list[RowProblem]
     label: Callable[[str], str]
+    columns: frozenset[str] = frozenset()  # the fields the file has a column for
 
 
 def read_results_file(path: str | Path) -> ResultsFile:
@@ -608,7 +609,7 @@ def read_results_file(path: str | Path) -> ResultsFile:
             else:
                 first[rec["uscc"]] = number
         rows.append(ResultRow(row=number, **{**rec, "inspector_ids": split_list(rec["inspector_ids"])}))
-    return ResultsFile(rows, problems, table.column_name)
+    return ResultsFile(rows, problems, table.column_name, frozenset(table.fields))
 
 
 def parse_results_file(path: str | Path) -> list[ResultRow]:
