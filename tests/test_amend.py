@@ -239,8 +239,10 @@ def test_a_removed_firm_without_a_result_is_never_named(db_url: str, tmp_path: P
     assert (status["drawn"], status["with_result"]) == (len(current), 1)
     text = run(db_url, "status", "--draw", "1")
     assert f"{len(current):>6} {1:>9} {len(current) - 1:>7}" in text
+    assert "besides its current firms, 1 result(s) of removed firm(s)" in text
     out = run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
-    assert f"2 firm(s) with results; {len(current) - 1} still pending" in out
+    assert (f"2 firm(s) with results (1 of them a removed firm's own result, besides the current firms); "
+            f"{len(current) - 1} still pending") in out
 
 
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:

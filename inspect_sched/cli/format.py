@@ -90,7 +90,9 @@ def publish_outcome(o: Any) -> str:
     head = (f"draw {o.draw_id}: published version {o.version} (ledger #{o.sequence}): "
             if o.new else
             f"draw {o.draw_id}: nothing new since version {o.version}; its files written again: ")
+    removed = getattr(o, "removed", 0)
     lines = [head + f"{o.published} firm(s) with results"
+             + (f" ({removed} of them a removed firm's own result, besides the current firms)" if removed else "")
              + (f"; {o.pending} still pending (not named)" if o.pending else "")]
     lines += [f"  wrote {p}" for p in o.paths]
     return "\n".join(lines)

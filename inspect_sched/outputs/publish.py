@@ -105,6 +105,7 @@ class PublicSheet:
     header: dict[str, Any]  # the same facts for machines (public-draw-N.json)
     rows: list[PublicRow]
     pending: int  # drawn firms without a result: counted, never named
+    removed: int = 0  # rows that are a removed firm's own result (not a current firm)
 
     @property
     def firms(self) -> list[str]:
@@ -255,7 +256,7 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     }
     if joint:  # only a joint task's sidecar has the key: a one-department sheet keeps its bytes
         header["departments"] = [{"department": d, "authority": b} for d, b in joint]
-    return PublicSheet(draw_id, title, facts, header, rows, pending)
+    return PublicSheet(draw_id, title, facts, header, rows, pending, sum(1 for f in done if f.status == "removed"))
 
 
 # ---------------------------------------------------------------------------- writers
@@ -370,6 +371,7 @@ class PublishOutcome:
     pending: int
     sequence: int | None  # the ledger entry made (None when nothing new)
     paths: list[Path]
+    removed: int = 0  # of ``published``: removed firms' own results (e.g. 已关闭), not current firms
 
 
 
@@ -406,7 +408,8 @@ def publish(engine: Engine, draw_id: int, out: str | Path, formats: Iterable[Pub
             again = build_sheet(session, draw_id, last.version, last.published_on)
             files = _render(again, wanted)
             paths = _write(out, files)
-            return PublishOutcome(draw_id, last.version, False, len(again.rows), again.pending, None, paths)
+            return PublishOutcome(draw_id, last.version, False, len(again.rows), again.pending, None, paths,
+                                  again.removed)
         files = _render(sheet, wanted)  # everything rendered before anything is written or recorded
         created = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         pub = Publication(draw_id=draw_id, version=sheet.header["version"], sequence=at.sequence, created_at=created,
@@ -423,7 +426,8 @@ def publish(engine: Engine, draw_id: int, out: str | Path, formats: Iterable[Pub
             stale = out / f"public-draw-{draw_id}.{fmt}"
             if fmt not in wanted and stale.exists():
                 stale.unlink()
-        return PublishOutcome(draw_id, pub.version, True, len(sheet.rows), sheet.pending, at.sequence, paths)
+        return PublishOutcome(draw_id, pub.version, True, len(sheet.rows), sheet.pending, at.sequence, paths,
+                              sheet.removed)
 
 
 def _write(out: Path, files: dict[str, bytes]) -> list[Path]:

@@ -126,6 +126,11 @@ def status_text(statuses: list[DrawStatus], today: dt.date) -> str:
         mark = f" (superseded by draw {s.superseded_by})" if s.superseded_by else ""
         lines.append(f"{s.draw_id:>5} {s.period:<8} {s.drawn:>6} {s.with_result:>9} {s.drawn - s.with_result:>7} "
                      f"{s.published:>9} {len(s.unpublished):>11} {len(s.overdue):>7}  {s.task}{mark}")
+    for s in statuses:
+        extra = len(s.deadlines) - s.with_result
+        if extra > 0:  # published/unpublished count every result; inspected/pending the current firms
+            lines.append(f"  draw {s.draw_id}: besides its current firms, {extra} result(s) of removed firm(s) "
+                         "(e.g. 已关闭), counted under published/unpublished")
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     overdue = [(s.draw_id, d) for s in statuses for d in s.overdue]
     due = [(s.draw_id, d) for s in statuses for d in s.unpublished
