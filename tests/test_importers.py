@@ -476,3 +476,25 @@ def test_codes_that_excel_turned_into_numbers_are_explained(db_url: str, tmp_pat
     r = run(db_url, "import", "enterprises", tmp_path / "num.xlsx")
     assert r.exit_code == 1 and "15 significant digits" in r.output and "row 2" in r.output
     assert rows_of(db_url, Enterprise, "uscc") == []
+
+
+def test_an_empty_cell_keeps_a_stored_grade_and_gives_a_new_row_the_default(db_url: str, tmp_path: Path) -> None:
+    """An empty 环境信用等级 cell must not turn a stored 严重失信 firm into 良好 (a higher chance of
+    never being drawn), nor an empty 部门 move a 市场监管 inspector to 生态环境."""
+    full = write_file(tmp_path / "full", ENT_ZH, [
+        [U2, "株洲甲厂", "荷塘区", "重点", "严重失信", "高", "停产", "电镀", "荷塘路1号", "涉重金属"]])
+    assert run(db_url, "import", "enterprises", full).exit_code == 0
+    blank = write_file(tmp_path / "blank", ENT_ZH, [
+        [U2, "株洲甲厂", "荷塘区", "", "", "", "", "", "", ""], [U4, "株洲乙厂", "天元区", "", "", "", "", "", "", ""]])
+    r = run(db_url, "import", "enterprises", blank)
+    assert r.exit_code == 0, r.output
+    got = {u: rest for u, *rest in rows_of(db_url, Enterprise, "uscc", "category", "credit", "risk", "status", "tags")}
+    assert got[U2] == ["key", "black", "high", "suspended", ""]  # grades kept; free text cleared as given
+    assert got[U4] == ["general", "blue", "low", "active", ""]  # a new firm: SPEC §2's defaults
+    ins = write_file(tmp_path / "ins", INS_ZH, [["SJ-01", "甲", "株洲市市场监督管理局", "天元区", "市场监管", "2030-01-01",
+                                                 "是", "检验检测"]])
+    assert run(db_url, "import", "inspectors", ins).exit_code == 0
+    ins2 = write_file(tmp_path / "ins2", INS_ZH, [["SJ-01", "甲", "株洲市市场监督管理局", "天元区", "", "2030-01-01",
+                                                  "", "检验检测"]])
+    assert run(db_url, "import", "inspectors", ins2).exit_code == 0
+    assert rows_of(db_url, Inspector, "inspector_id", "department", "active") == [("SJ-01", "市场监管", True)]

@@ -316,9 +316,16 @@ def _positive_end(r: _Row, record: dict[str, Any]) -> None:
 _ROW_RULES: dict[str, Callable[[_Row, dict[str, Any]], None]] = {"positive_list": _positive_end}
 
 
-def _parser(entity: Entity) -> Callable[[_Row], dict[str, Any]]:
+BLANK = "_blank"  # record key: fields whose cell was empty and so got the field's default
+
+
+def _parser(entity: Entity, track_blank: bool = False) -> Callable[[_Row], dict[str, Any]]:
     readers = [(f.name, _reader(f)) for f in entity.imported]
     rule = _ROW_RULES.get(entity.table)
+    # An empty cell of a field with a real default (grade 蓝, department 生态环境, 在岗 是): a new
+    # row gets the default; a stored row keeps its value (a blank must not make 黑 into 蓝).
+    defaulted = [f.name for f in entity.imported if f.default not in ("", None) and not f.required] \
+        if track_blank else []
 
     def parse(r: _Row) -> dict[str, Any]:
         record = {name: read(r) for name, read in readers}
@@ -326,6 +333,9 @@ def _parser(entity: Entity) -> Callable[[_Row], dict[str, Any]]:
             rule(r, record)
         if entity.extra:
             record["extra"] = r.extra()
+        blank = frozenset(n for n in defaulted if n in r._fields and r._raw(n) == "")
+        if blank:
+            record[BLANK] = blank
         return record
 
     return parse
@@ -346,7 +356,7 @@ class _Kind:
 
     @cached_property
     def parse(self) -> Callable[[_Row], dict[str, Any]]:
-        return _parser(self.entity)
+        return _parser(self.entity, track_blank=self.model is not None)
 
 
 KINDS = {
@@ -444,11 +454,12 @@ def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]],
         existing[tuple(row[k] for k in kind.key)] = row
     to_insert, to_update, unchanged = [], [], 0
     for rec in records:
+        blank = rec.pop(BLANK, frozenset())
         old = existing.get(tuple(rec[k] for k in kind.key))
         if old is None:
             to_insert.append(rec)
             continue
-        given = {k: v for k, v in rec.items() if k not in absent}
+        given = {k: v for k, v in rec.items() if k not in absent and k not in blank}
         if kind.append or all(old[k] == v for k, v in given.items()):
             unchanged += 1
         else:
