@@ -413,10 +413,19 @@ def test_an_inspector_district_no_enterprise_has_is_warned_about(db_url: str, tm
                  ["draw", "--period", "2026-12", "--seed", "1234567890123456789012", "--out", str(tmp_path / "b")]):
         out = cli_ok(db_url, *args)
         assert "1 inspector district(s) match no enterprise's district (天元)" in out, out
+    # An inspector with no district at all is named too.
+    with Session(engine) as s:
+        first = s.exec(select(Inspector.inspector_id).where(Inspector.active == True)  # noqa: E712
+                       .order_by(Inspector.inspector_id)).first()
+        s.execute(update(Inspector).where(Inspector.inspector_id == first).values(district=""))
+        s.commit()
+    out = cli_ok(db_url, "plan", "--period", "2026-12", "--filter", "district=荷塘区")
+    assert f"1 inspector(s) of the task have no 所属区县 ({first})" in out
     # Without the cross-district rule the spelling changes nothing: no warning.
     pol = tmp_path / "p.toml"
     pol.write_text('cross_district = false\n', "utf-8")
-    assert "inspector district" not in cli_ok(db_url, "plan", "--period", "2027-01", "--policy", str(pol))
+    out = cli_ok(db_url, "plan", "--period", "2027-01", "--policy", str(pol))
+    assert "inspector district" not in out and "no 所属区县" not in out
 
 
 # ---------------------------------------------------------------------------- verification (SPEC §9)

@@ -146,6 +146,12 @@ def frame_warnings(inputs: Inputs, spec: DrawSpec, pool_districts: set[str] | No
                 out.append(f"{len(stray)} district(s) of the frame match no inspector's district ({shown}): "
                            "the cross-district rule cannot apply to their firms; check the spelling in both pools")
         rules = Rules.from_policy(spec.policy, spec.departments)
+        nowhere = sorted(i.inspector_id for i in inputs.inspectors if i.active and not i.district
+                         and i.department in spec.departments and rules.district_bound(i.department, i.unit))
+        if nowhere:
+            shown = "、".join(nowhere[:10]) + (" …" if len(nowhere) > 10 else "")
+            out.append(f"{len(nowhere)} inspector(s) of the task have no 所属区县 ({shown}): the cross-district "
+                       "rule cannot keep them from their own district's firms; fill it in and import the pool again")
         if pool_districts:
             lost = sorted({i.district for i in inputs.inspectors if i.active and i.district
                            and i.department in spec.departments and i.district not in pool_districts
