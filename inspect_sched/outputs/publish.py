@@ -56,10 +56,11 @@ from inspect_sched.outputs.formats import FORMATS, PublicFormat, check_formats
 from inspect_sched.schema.periods import parse_period, today_china
 from inspect_sched.schema.policy import policy_from_dict
 from inspect_sched.store.db import session_scope
-from inspect_sched.store.models import Draw, DrawFile, Publication, Result
+from inspect_sched.store.models import Draw, Publication, Result
 from inspect_sched.store.queries import (
     bundle_inspectors,
     current_firms,
+    draw_manifest,
     firm_modes,
     inspector_names,
     item_summary,
@@ -187,8 +188,7 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
             "import results and publish again (firms are never named before their inspection)",
             hint="nothing_to_publish", draw_id=draw_id, drawn=len(firms),
         )
-    manifest_file = session.get(DrawFile, (draw_id, "manifest.json"))
-    manifest = json.loads(manifest_file.content) if manifest_file is not None else {}
+    manifest = draw_manifest(session, draw_id)
     items = "、".join(manifest.get("policy", {}).get("items", []))
     # Issue 13: a firm's item results, when recorded, replace the task's item list in its one
     # row; a firm not checked on site says how it was checked (检查方式).

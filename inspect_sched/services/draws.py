@@ -77,27 +77,25 @@ def build_spec(
     )
 
 
-def normalize_task(task: str) -> str:
-    """NFKC, stripped, no invisible characters (SPEC §7, §9): no spelling dodges the redraw mark."""
+def _clean(text: str, label: str, if_empty: str) -> str:
     try:
-        text = clean_name(task, "the task name")
+        cleaned = clean_name(text, label)
     except ValueError as exc:
         raise DrawError(str(exc)) from None
-    if not text:
-        raise DrawError("the task name is empty; give --task NAME")
-    return text
+    if not cleaned:
+        raise DrawError(if_empty)
+    return cleaned
+
+
+def normalize_task(task: str) -> str:
+    """NFKC, stripped, no invisible characters (SPEC §7, §9): no spelling dodges the redraw mark."""
+    return _clean(task, "the task name", "the task name is empty; give --task NAME")
 
 
 def check_reason(reason: str | None) -> str | None:
     if reason is None:
         return None
-    try:
-        text = clean_name(reason, "--reason")
-    except ValueError as exc:
-        raise DrawError(str(exc)) from None
-    if not text:
-        raise DrawError("--reason is empty; say why the draw is made again")
-    return text
+    return _clean(reason, "--reason", "--reason is empty; say why the draw is made again")
 
 
 @dataclass(frozen=True)

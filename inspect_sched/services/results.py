@@ -52,7 +52,7 @@ from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, ResultsFile, read_results_file
-from inspect_sched.store.models import Draw, DrawFile, HistoryEntry, Inspector, LedgerEntry, Result
+from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
 from inspect_sched.store.queries import (
     CurrentFirm,
     bundle_inspector_names,
@@ -174,16 +174,15 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         # ledger entry of its own and does not make a published result unpublished.
         # A correction file without the 处理措施 or team column keeps what is recorded there
         # (as pool imports keep columns a file does not have); a new result gets the defaults.
-        rows = [_keep_absent(session.get(Result, (draw_id, r.uscc)), r, read.columns) for r in rows]
-        same = {r.uscc for r in rows if _unchanged(session.get(Result, (draw_id, r.uscc)), r,
-                                                    firms[r.uscc].inspector_ids)}
+        stored = {r.uscc: session.get(Result, (draw_id, r.uscc)) for r in rows}
+        rows = [_keep_absent(stored[r.uscc], r, read.columns) for r in rows]
+        same = {r.uscc for r in rows if _unchanged(stored[r.uscc], r, firms[r.uscc].inspector_ids)}
         unchanged = len(same)
         rows = [r for r in rows if r.uscc not in same]
+        live = {u for u, f in firms.items() if f.status != "removed"}
         if not rows:
-            live = {u for u, f in firms.items() if f.status != "removed"}
-            recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
-            return ResultsSummary(draw_id, None, 0, 0, recorded, len(live), results_sha256(session, draw_id),
-                                  [], warnings, unchanged)
+            return ResultsSummary(draw_id, None, 0, 0, _recorded(session, draw_id, live), len(live),
+                                  results_sha256(session, draw_id), [], warnings, unchanged)
         usccs = [r.uscc for r in rows]
         for start in range(0, len(usccs), 500):
             # The firm's earlier result history (if any) is replaced below, not added to.
@@ -202,7 +201,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
             if len(split_list(actual)) < 2 and modes.get(r.uscc, "现场") == "现场":
                 warnings.append(f"row {r.row} {r.uscc}: only {len(split_list(actual))} inspector(s); "
                                 "行政处罚法 art. 42 requires at least two")
-            existing = session.get(Result, (draw_id, r.uscc))
+            existing = stored[r.uscc]
             if existing is None:
                 inserted += 1
                 existing = Result(draw_id=draw_id, uscc=r.uscc, date=r.date, result=r.result)
@@ -218,11 +217,13 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
         body = {"kind": "results", "sequence": at.sequence, "draw_id": draw_id, "created_at": utc_timestamp(),
                 "count": len(rows), "results_sha256": digest}
         ledger.append(session, at, body, draw_id)
-        live = {u for u, f in firms.items() if f.status != "removed"}
-        recorded = sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
-        return ResultsSummary(draw_id, at.sequence, inserted, replaced, recorded,
-                              sum(f.status != "removed" for f in firms.values()), digest,
-                              deviations, warnings, unchanged)
+        return ResultsSummary(draw_id, at.sequence, inserted, replaced, _recorded(session, draw_id, live),
+                              len(live), digest, deviations, warnings, unchanged)
+
+
+def _recorded(session: Session, draw_id: int, live: set[str]) -> int:
+    """Results of the draw's current firms (a removed firm's own result is not one of them)."""
+    return sum(1 for u in session.exec(select(Result.uscc).where(Result.draw_id == draw_id)) if u in live)
 
 
 def _team_rules(session: Session, draw_id: int) -> Callable[[str, list[str]], list[str]]:
@@ -232,11 +233,10 @@ def _team_rules(session: Session, draw_id: int) -> Callable[[str, list[str]], li
     from inspect_sched.core.assign.rules import Rules
     from inspect_sched.errors import PolicyError
     from inspect_sched.schema.policy import policy_from_dict
-    from inspect_sched.store.queries import bundle_inspectors
+    from inspect_sched.store.queries import bundle_inspectors, draw_manifest
 
-    f = session.get(DrawFile, (draw_id, "manifest.json"))
+    manifest = draw_manifest(session, draw_id)
     try:
-        manifest = json.loads(f.content) if f is not None else {}
         rules = Rules.from_policy(policy_from_dict(manifest["policy"]), manifest.get("departments") or ())
     except (ValueError, KeyError, TypeError, PolicyError):
         return lambda district, team: []

@@ -30,9 +30,9 @@ def bundle_inspectors(session: Session, draw_id: int) -> dict[str, dict[str, str
     f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
     if f is None:
         return {}
-    manifest = session.get(DrawFile, (draw_id, "manifest.json"))
+    manifest = draw_manifest(session, draw_id)
     # Release 0.1 (draw-v1) wrote cells as they were; later formats escape formula-like cells.
-    escaped = manifest is not None and b'"inspect-sched/draw-v1"' not in manifest.content
+    escaped = bool(manifest) and manifest.get("format") != "inspect-sched/draw-v1"
     rows = csv.DictReader(io.StringIO(f.content.decode("utf-8")))
     if escaped:
         return {csv_unescape(r["inspector_id"]): {k: csv_unescape(v) for k, v in r.items()} for r in rows}

@@ -386,12 +386,7 @@ def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
     taken_ids: set[str] = set()
 
     def new_id(district: str, city_level: bool) -> str:
-        area = "430200" if city_level else AREA_CODE[district]
-        while True:
-            ident = f"ZZ{area}{rng.randint(0, 99999):05d}"
-            if ident not in taken_ids:
-                taken_ids.add(ident)
-                return ident
+        return _inspector_id(rng, "430200" if city_level else AREA_CODE[district], taken_ids)
 
     home = {u: d for u, d, _ in _ENV_UNITS}
     for unit in _quota(n_env, [(u, w) for u, _, w in _ENV_UNITS]):
@@ -432,6 +427,15 @@ def _inspectors(m: int, rng: random.Random, fake: Faker) -> list[_Inspector]:
     return people
 
 
+def _inspector_id(rng: random.Random, area: str, taken: set[str]) -> str:
+    """A 执法证号 ZZ + area code + 5 digits not yet in ``taken`` (which it joins)."""
+    while True:
+        ident = f"ZZ{area}{rng.randint(0, 99999):05d}"
+        if ident not in taken:
+            taken.add(ident)
+            return ident
+
+
 def default_partner_staff(inspectors: int) -> int:
     """How many partner staff ``fixtures generate`` adds by default: about 40 per 235."""
     return _spread(inspectors, MARKET_SHARE) if inspectors >= 10 else 0
@@ -449,13 +453,8 @@ def _partner_staff(n: int, seed: str, taken: set[str], firms: list[_Firm]) -> tu
     for k in range(n):
         unit, district = units[k % len(units)]
         area = "430200" if k % len(units) == 0 else AREA_CODE[district]
-        while True:
-            ident = f"ZZ{area}{rng.randint(0, 99999):05d}"
-            if ident not in taken:
-                taken.add(ident)
-                break
         people.append(_Inspector(
-            inspector_id=ident, name=fake.name(), unit=unit, district=district, department="市场监管",
+            inspector_id=_inspector_id(rng, area, taken), name=fake.name(), unit=unit, district=district, department="市场监管",
             cert_valid_until=_valid_until(rng), active=True, specialties=("检验检测", "计量"),
         ))
     # As in the bureau's own pool: a few lapsed certificates and one not 在岗.
