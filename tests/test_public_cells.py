@@ -250,3 +250,33 @@ def test_replacement_removed_firm_and_superseded_draw_on_the_sheet(db_url: str, 
     draw(engine, tmp_path / "b", seed="22222222222222222222", reason="抽取时名录库未更新")
     cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p2"), "--format", "xlsx")
     assert "说明：本次抽取已被第 2 号抽取取代，本表仅列已完成检查的对象。" in _preamble(tmp_path / "p2" / "public-draw-1.xlsx")
+
+
+def test_a_replacement_with_a_formula_like_name_is_named_as_imported(db_url: str, tmp_path: Path) -> None:
+    """The bundle escapes formula-like cells (`'=…`); a replacement's name, read back from the
+    frozen pool, is the name as imported, not the escaped cell (its `'` is not part of the name)."""
+    from helpers import draw
+
+    from inspect_sched.store.queries import current_firms
+
+    engine = get_engine(db_url)
+    small_pool(engine)
+    with Session(engine) as s:
+        for e in s.exec(select(Enterprise)):
+            e.name = "=" + e.name
+            s.add(e)
+        s.commit()
+    draw(engine, tmp_path / "a")
+    victim = drawn_firms(engine, 1)[0]
+    cli_ok(db_url, "amend", "replace-firm", "--draw", "1", "--uscc", victim.uscc, "--reason", "企业已注销")
+    with Session(engine) as s:
+        (repl,) = [f for f in current_firms(s, 1) if f.replaces == victim.uscc]
+        name = s.exec(select(Enterprise.name).where(Enterprise.uscc == repl.uscc)).one()
+    assert name.startswith("=") and repl.name == name
+    results_csv(tmp_path / "r.csv", [{"uscc": repl.uscc, "date": today_cn(), "result": "未发现问题",
+                                      "measures": "", "inspector_ids": ""}])
+    cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv")
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    cells = {r["统一社会信用代码"]: r["抽查对象名称"] for r in _table(list(csv.reader(io.StringIO(raw))))}
+    assert cells[repl.uscc] == f"'{name}（补充抽取）"  # escaped once on the way out, not twice

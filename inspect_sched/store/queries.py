@@ -27,7 +27,12 @@ def require_draw(session: Session, draw_id: int) -> Draw:
 
 def bundle_inspectors(session: Session, draw_id: int) -> dict[str, dict[str, str]]:
     """Inspector id -> the row frozen in the draw's bundle (``inputs/inspectors.csv``)."""
-    f = session.get(DrawFile, (draw_id, "inputs/inspectors.csv"))
+    return _bundle_rows(session, draw_id, "inputs/inspectors.csv", "inspector_id")
+
+
+def _bundle_rows(session: Session, draw_id: int, path: str, key: str) -> dict[str, dict[str, str]]:
+    """Rows of a CSV frozen in the draw's bundle, by ``key``, with cells as they were imported."""
+    f = session.get(DrawFile, (draw_id, path))
     if f is None:
         return {}
     manifest = draw_manifest(session, draw_id)
@@ -35,8 +40,8 @@ def bundle_inspectors(session: Session, draw_id: int) -> dict[str, dict[str, str
     escaped = bool(manifest) and manifest.get("format") != "inspect-sched/draw-v1"
     rows = csv.DictReader(io.StringIO(f.content.decode("utf-8")))
     if escaped:
-        return {csv_unescape(r["inspector_id"]): {k: csv_unescape(v) for k, v in r.items()} for r in rows}
-    return {r["inspector_id"]: dict(r) for r in rows}
+        return {csv_unescape(r[key]): {k: csv_unescape(v) for k, v in r.items()} for r in rows}
+    return {r[key]: dict(r) for r in rows}
 
 
 def bundle_inspector_names(session: Session, draw_id: int) -> dict[str, str]:
@@ -96,7 +101,7 @@ def current_firms(session: Session, draw_id: int) -> list[CurrentFirm]:
     recorded = recorded_amendments(session, draw_id)
     if not recorded:
         return list(out.values())
-    enterprises = _bundle_enterprises(session, draw_id)
+    enterprises = _bundle_rows(session, draw_id, "inputs/enterprises.csv", "uscc")
     for a in recorded:
         for r in a.rows:
             team = ";".join(sorted(r.team))
@@ -112,13 +117,6 @@ def current_firms(session: Session, draw_id: int) -> list[CurrentFirm]:
                 out[r.uscc] = CurrentFirm(old.uscc, old.name, old.district, team, old.status, old.stratum,
                                           old.replaces, old.replaced_by)
     return list(out.values())
-
-
-def _bundle_enterprises(session: Session, draw_id: int) -> dict[str, dict[str, str]]:
-    f = session.get(DrawFile, (draw_id, "inputs/enterprises.csv"))
-    if f is None:
-        return {}
-    return {r["uscc"]: r for r in csv.DictReader(io.StringIO(f.content.decode("utf-8")))}
 
 
 def replacement_count(session: Session, draw_id: int) -> int:
