@@ -315,6 +315,9 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
         for n in range(6):
             s.add(Inspector(inspector_id=f"SJ{n:03d}", name=f"市监{n}", unit="株洲市市场监督管理局",
                             district="天元区", department="市场监管", cert_valid_until=dt.date(2030, 1, 1)))
+        for i in s.exec(select(Inspector).where(Inspector.department == "生态环境")):
+            i.unit = f"{i.district}生态环境执法大队"  # rows' bodies differ from the whole sheet's
+            s.add(i)
         s.commit()
     full = "".join(f"[strata.{s}]\nfull_coverage = true\n" for s in ("key", "general", "special"))
     args = ["draw", "--period", "2026-12", "--seed", "1234567890123456789012", "--departments", "生态环境,市场监管",
@@ -345,7 +348,7 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
         stored = list(s.exec(select(DrawFirm)))
     results_csv(tmp_path / "r.csv", [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题"} for f in stored])
     cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
-    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"), "--format", "csv")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"), "--format", "csv,xlsx")
     # No [authority] in the policy: each department's body is the units of its staff who checked,
     # per row those of the row's team, in the manifest's department order (sorted).
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["departments"] == ["市场监管", "生态环境"]
@@ -366,6 +369,29 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     assert side["departments"] == [{"department": d, "authority": "、".join(units(everyone, d))}
                                    for d in ("市场监管", "生态环境")]
     assert side["title"].endswith("市场监管、生态环境部门联合“双随机、一公开”抽查结果公示")
+    assert len({row["检查实施机关"] for row in public}) > 1  # a row names its own team's units
+    bodies = ["、".join(units(everyone, d)) for d in ("市场监管", "生态环境")]  # one per department
+    assert side["authority"] == bodies
+    facts = _preamble_facts(tmp_path / "pub" / "public-draw-1.xlsx")
+    assert facts["检查实施机关"] == "、".join(bodies) + "（抽查方案未设置 authority，按检查人员所属单位列示）"
+    assert facts["联合抽查部门"] == "；".join(f"{d}（{'、'.join(units(everyone, d))}）" for d in ("市场监管", "生态环境"))
+    # Corrected results where no 市场监管 staff checked: that department's body is 未设置 in the
+    # sidecar and the fact line, and nowhere else (not among the bodies, not in a row).
+    mine = [i for i in frozen if frozen[i]["department"] == "生态环境"]
+    fixed = [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题", "inspector_ids": ";".join(mine[:2])}
+             for f in stored]
+    cli_ok(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", fixed)), "--draw", "1")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub2"), "--format", "csv,xlsx")
+    side = json.loads((tmp_path / "pub2" / "public-draw-1.json").read_text("utf-8"))
+    only = units(mine[:2], "生态环境")
+    assert side["departments"] == [{"department": "市场监管", "authority": "未设置"},
+                                   {"department": "生态环境", "authority": "、".join(only)}]
+    assert side["authority"] == ["、".join(only)]
+    public = list(csv.DictReader(io.StringIO((tmp_path / "pub2" / "public-draw-1.csv").read_text("utf-8-sig"))))
+    assert {row["检查实施机关"] for row in public} == {"、".join(only)}
+    facts = _preamble_facts(tmp_path / "pub2" / "public-draw-1.xlsx")
+    assert facts["检查实施机关"] == "、".join(only) + "（抽查方案未设置 authority，按检查人员所属单位列示）"
+    assert facts["联合抽查部门"] == f"市场监管（未设置）；生态环境（{'、'.join(only)}）"
     # Named in the policy's [authority]: that body, whoever checked; a department it omits
     # falls back to its staff's units; a department with no staff on the teams says so.
     from inspect_sched.outputs.publish import department_bodies
@@ -376,6 +402,15 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
               "C": {"department": "市场监管", "unit": "分局"}}
     assert department_bodies(manifest, ["A", "B", "C", "X"], frozen) == [
         ("交通运输", "未设置"), ("市场监管", "市局、分局"), ("生态环境", "株洲市生态环境局")]
+
+
+def _preamble_facts(path: Path) -> dict[str, str]:
+    """The xlsx sheet's fact lines above the table, ``名称：内容`` by name."""
+    from openpyxl import load_workbook
+
+    lines = [str(row[0]) for row in load_workbook(path).active.iter_rows(values_only=True) if row[0] is not None]
+    lines = lines[:lines.index("序号")]
+    return dict(line.split("：", 1) for line in lines if "：" in line)
 
 
 # ---------------------------------------------------------------- team size per stratum

@@ -111,6 +111,8 @@ def test_every_public_cell_matches_its_allowed_source(db_url: str, tmp_path: Pat
     # Header facts, each a whole line from its source (the draw record), nothing appended.
     assert "是否重新抽取：否" in preamble and f"抽查任务：{TASK}" in preamble
     assert "随机种子：20261201093015482736" in preamble
+    # The policy's body, as written: nothing about staff units, no joint-departments line.
+    assert [line for line in preamble if line.startswith(("检查实施机关", "联合抽查部门"))] == ["检查实施机关：株洲市生态环境局"]
     def text(v: object) -> str:  # a typed date cell reads as the date it holds
         return "" if v is None else v.date().isoformat() if isinstance(v, dt.datetime) else str(v)
 
@@ -280,3 +282,28 @@ def test_a_replacement_with_a_formula_like_name_is_named_as_imported(db_url: str
     raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
     cells = {r["统一社会信用代码"]: r["抽查对象名称"] for r in _table(list(csv.reader(io.StringIO(raw))))}
     assert cells[repl.uscc] == f"'{name}（补充抽取）"  # escaped once on the way out, not twice
+
+
+def test_no_authority_and_no_units_says_the_policy_names_none(db_url: str, tmp_path: Path) -> None:
+    """No authority in the policy and no unit for the staff who checked: the fact line says the
+    policy sets none, and a row's 检查实施机关 stays empty rather than inventing a body."""
+    from helpers import draw
+
+    engine = get_engine(db_url)
+    small_pool(engine)
+    with Session(engine) as s:
+        for i in s.exec(select(Inspector)):
+            i.unit = ""
+            s.add(i)
+        s.commit()
+    draw(engine, tmp_path / "a")
+    firm = drawn_firms(engine, 1)[0]
+    results_csv(tmp_path / "r.csv", [{"uscc": firm.uscc, "date": today_cn(), "result": "未发现问题",
+                                      "measures": "", "inspector_ids": ""}])
+    cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
+    cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx")
+    preamble = _preamble(tmp_path / "p" / "public-draw-1.xlsx")
+    assert [line for line in preamble if line.startswith("检查实施机关")] == ["检查实施机关：（抽查方案未设置 authority）"]
+    raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
+    assert [r["检查实施机关"] for r in _table(list(csv.reader(io.StringIO(raw))))] == [""]
+    assert json.loads((tmp_path / "p" / "public-draw-1.json").read_text("utf-8"))["authority"] == []
