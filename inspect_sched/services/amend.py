@@ -197,7 +197,8 @@ def check_amendments(session: Session) -> list[str]:
             files = _draw_files(session, draw_id)
             ctx = context_from_bundle(files, json.loads(files["manifest.json"]))
         except Exception as exc:  # noqa: BLE001 — a broken stored bundle is reported by the draw check
-            problems.append(f"draw {draw_id}: cannot re-derive its amendments ({exc})")
+            problems.append(f"draw {draw_id}: cannot re-derive its amendments ({type(exc).__name__}: {str(exc)[:200]}); "
+                            "its stored bundle is malformed")
             continue
         _, found = core.replay(ctx, recorded_amendments(session, draw_id))
         problems += [f"draw {draw_id}: {p}" for p in found]
