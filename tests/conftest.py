@@ -78,3 +78,14 @@ def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'test.db'}"
     init_db(get_engine(url))
     return url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_row_parsers() -> None:
+    """Each test builds the importers' row parsers anew. They are cached per kind for speed; a
+    parser cached by an earlier test, or by the process a mutation run forks its tests from,
+    would hide a change to how rows are read (a mutant of ``_reader`` could never run)."""
+    from inspect_sched.store.importers import KINDS
+
+    for kind in KINDS.values():
+        kind.__dict__.pop("parse", None)
