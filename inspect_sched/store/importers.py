@@ -74,9 +74,6 @@ Progress = Callable[[int, int | None], None]
 
 _CHUNK = 2000  # rows per lookup/insert batch: well under SQLite's bound-parameter limit
 _PROGRESS_EVERY = 5000
-# Records of files up to this many rows are kept from the check for the write (about 150 MB
-# at most); bigger files are parsed a second time rather than held in memory.
-_KEEP = 200_000
 
 
 @dataclass(frozen=True)
@@ -396,38 +393,29 @@ def _records(table: Table, kind: _Kind, problems: list[RowProblem]) -> Iterator[
         yield number, (record if row.ok else None)
 
 
-_Checked = tuple[int, dict[tuple, int], list[tuple[int, dict[str, Any]]] | None]
-
-
-def _check(table: Table, kind: _Kind, progress: Progress | None) -> _Checked:
-    """Pass 1: every problem of the file, or its row count, first row number per key and,
-    for a file of ordinary size, its records (a huge file is parsed again instead)."""
+def _check(table: Table, kind: _Kind) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of a file that is checked but not stored as it is (results, item results):
+    ``(row number, record)`` of each, or ``InputFileError`` naming every bad cell and repeat.
+    Such a file has at most a draw's firms, so its records are simply kept."""
     problems: list[RowProblem] = []
     first: dict[tuple, int] = {}
-    kept: list[tuple[int, dict[str, Any]]] | None = []
-    total = 0
+    records: list[tuple[int, dict[str, Any]]] = []
     for number, record in _records(table, kind, problems):
-        total += 1
-        if progress and total % _PROGRESS_EVERY == 0:
-            progress(total, None)
         if record is None:
             continue
-        if kept is not None:
-            kept.append((number, record))
-            if len(kept) > _KEEP:
-                kept = None
         key = tuple(record[k] for k in kind.key)
-        if key not in first:
-            first[key] = number
-        elif not kind.append:
+        if key in first:
             names = " + ".join(table.column_name(k) for k in kind.key)
             problems.append(RowProblem(
                 number, names, " + ".join(str(v) for v in key),
                 f"appears twice: already in row {first[key]}; keep one of the two rows",
             ))
+        else:
+            first[key] = number
+            records.append((number, record))
     if problems:
         raise InputFileError(table.path, problems)
-    return total, first, kept
+    return records
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -586,9 +574,7 @@ def parse_item_results_file(path: str | Path) -> list[tuple[int, dict[str, Any]]
     """Check a per-item results file; raise ``InputFileError`` listing every bad cell and repeat."""
     kind = KINDS["item_results"]
     table = _open(path, kind)
-    _total, _first, kept = _check(table, kind, None)
-    records = kept if kept is not None else _records(table, kind, [])
-    return [(number, record) for number, record in records if record is not None]
+    return _check(table, kind)
 
 
 @dataclass(frozen=True)
@@ -631,7 +617,5 @@ def parse_results_file(path: str | Path) -> list[ResultRow]:
     """
     kind = KINDS["results"]
     table = _open(path, kind)
-    _total, _first, kept = _check(table, kind, None)
-    records = kept if kept is not None else _records(table, kind, [])
     return [ResultRow(row=number, **{**record, "inspector_ids": split_list(record["inspector_ids"])})
-            for number, record in records if record is not None]
+            for number, record in _check(table, kind)]
