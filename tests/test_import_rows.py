@@ -129,3 +129,74 @@ def test_dates_as_clerks_type_them(text: str, day: dt.date) -> None:
 ])
 def test_dates_that_are_not_dates_say_why(text: str, why: str) -> None:
     assert parse_date(text) == why
+
+
+def test_every_bad_result_row_is_reported(tmp_path: Path) -> None:
+    f = _csv(tmp_path / "r.csv", ["统一社会信用代码", "检查日期", "检查结果"],
+             [["123", "2026-12-02", "未发现问题"], [A, "2026-12-02", "未发现问题"], [B, "明天", "未发现问题"]])
+    _, problems = _problems(parse_results_file, f)
+    assert [(p.row, p.column) for p in problems] == [(2, "统一社会信用代码"), (4, "检查日期")]
+
+
+@pytest.mark.parametrize(("header", "row", "problem"), [
+    (["统一社会信用代码", "企业名称", "所属区县"], ["", "甲公司", "荷塘区"],
+     RowProblem(2, "统一社会信用代码", "", "required: this cell must not be empty")),
+    (["统一社会信用代码", "企业名称", "所属区县"], [A, "甲公司\t分厂", "荷塘区"],
+     RowProblem(2, "企业名称", "甲公司\t分厂", "a line break or tab is not allowed in this column; put the text on one line")),
+])
+def test_an_empty_required_cell_or_a_tab_is_one_exact_problem(sqlite_url: str, tmp_path: Path, header: list[str],
+                                                              row: list[str], problem: RowProblem) -> None:
+    f = tmp_path / "e.csv"
+    f.write_text(",".join(header) + "\n" + ",".join(f'"{c}"' for c in row) + "\n", "utf-8")
+    assert _problems(import_enterprises, get_engine(sqlite_url), f)[1] == [problem]
+
+
+def test_an_empty_inspector_id_or_inspection_kind_is_required(sqlite_url: str, tmp_path: Path) -> None:
+    from inspect_sched.store.importers import import_history, import_inspectors
+
+    engine = get_engine(sqlite_url)
+    f = _csv(tmp_path / "i.csv", ["执法证号", "姓名", "执法证有效期至"], [["", "张三", "2030-01-01"]])
+    assert _problems(import_inspectors, engine, f)[1] == [RowProblem(2, "执法证号", "", "required: this cell must not be empty")]
+    f = _csv(tmp_path / "h.csv", ["统一社会信用代码", "检查日期", "检查类型"], [[A, "2026-01-05", ""]])
+    assert _problems(import_history, engine, f)[1] == [RowProblem(2, "检查类型", "", "required: this cell must not be empty")]
+    f = _csv(tmp_path / "h2.csv", ["统一社会信用代码", "检查日期", "检查类型", "检查人员执法证号"],
+             [[A, "2026-01-05", "random", "ZZ1;ZZ 2"]])
+    (p,) = _problems(import_history, engine, f)[1]
+    assert (p.row, p.column, p.value) == (2, "检查人员执法证号", "ZZ 2")
+
+
+def test_unknown_columns_are_kept_as_sorted_json_and_none_as_an_empty_object(sqlite_url: str, tmp_path: Path) -> None:
+    from inspect_sched.store.models import Enterprise
+
+    engine = get_engine(sqlite_url)
+    f = _csv(tmp_path / "e.csv", ["统一社会信用代码", "企业名称", "所属区县", "联系人", "备注"],
+             [[A, "甲公司", "荷塘区", "李四", "无"]])
+    import_enterprises(engine, f)
+    f = _csv(tmp_path / "e2.csv", ["统一社会信用代码", "企业名称", "所属区县"], [[B, "乙公司", "荷塘区"]])
+    import_enterprises(engine, f)
+    with Session(engine) as s:
+        extras = {e.uscc: e.extra for e in s.exec(select(Enterprise))}
+    assert extras == {A: '{"备注": "无", "联系人": "李四"}', B: "{}"}
+
+
+def test_excel_date_cells_read_as_dates_in_text_columns_and_in_messages(sqlite_url: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from inspect_sched.store.models import Enterprise
+
+    engine = get_engine(sqlite_url)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["统一社会信用代码", "企业名称", "所属区县", "行业"])
+    ws.append([A, "甲公司", "荷塘区", dt.datetime(2026, 1, 5)])
+    wb.save(tmp_path / "e.xlsx")
+    import_enterprises(engine, tmp_path / "e.xlsx")
+    with Session(engine) as s:
+        assert s.exec(select(Enterprise.industry)).one() == "2026-01-05"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["统一社会信用代码", "纳入日期", "有效期至"])
+    ws.append([A, dt.datetime(2026, 3, 1), dt.datetime(2026, 2, 28)])
+    wb.save(tmp_path / "p.xlsx")
+    assert _problems(import_positive_list, engine, tmp_path / "p.xlsx")[1] == [
+        RowProblem(2, "有效期至", "2026-02-28", "ends before it starts (2026-03-01); check both dates")]
