@@ -414,3 +414,23 @@ def test_a_published_head_is_found_in_the_chain_or_said_missing(engine: Engine) 
                                                                "(it has 2 entries)")
     assert ledger.head_problems([], gone)[0].startswith(f"published head {gone[:16]}… is not in the ledger "
                                                         "(it has 0 entries)")
+
+
+def test_a_long_settings_error_is_cut_at_200_characters(engine: Engine) -> None:
+    from inspect_sched.schema.policy import policy_from_dict
+
+    raw = json.loads(_entry_plan_policy(engine))
+    raw["strata"] = {"x" * 300: {"ratio": "0.1"}}
+    with pytest.raises(Exception) as info:
+        policy_from_dict(raw)
+    assert len(str(info.value)) > 200
+    _run(engine, update(Plan).where(Plan.id == 1).values(policy_json=json.dumps(raw)))
+    assert _problems(engine)[-1] == (f"plan 1: stored settings are malformed ({type(info.value).__name__}: "
+                                     f"{str(info.value)[:200]})")
+
+
+def _entry_plan_policy(engine: Engine) -> str:
+    with Session(engine) as s:
+        plan = s.get(Plan, 1)
+        assert plan is not None
+        return plan.policy_json
