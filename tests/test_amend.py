@@ -232,17 +232,19 @@ def test_a_removed_firm_without_a_result_is_never_named(db_url: str, tmp_path: P
     assert f"{replacement['name']}（补充抽取）" in line
     # The removed firm's own result (已搬迁) is published too, but it is not an inspected current
     # firm: import, status and publish count alike.
-    rows.append({"uscc": victim, "date": today_cn(), "result": "已关闭或停产"})
+    other = next(r["uscc"] for r in current if r["uscc"] != replacement["uscc"])
+    rows += [{"uscc": victim, "date": today_cn(), "result": "已关闭或停产"},
+             {"uscc": other, "date": today_cn(), "result": "未发现问题"}]
     out = run(db_url, "results", "import", str(results_csv(tmp_path / "r2.csv", rows)), "--draw", "1")
-    assert f"1 of {len(current)} drawn firms now have results" in out
+    assert f"2 of {len(current)} drawn firms now have results" in out
     status = json.loads(run(db_url, "status", "--draw", "1", "--json"))
-    assert (status["drawn"], status["with_result"]) == (len(current), 1)
+    assert (status["drawn"], status["with_result"]) == (len(current), 2)
     text = run(db_url, "status", "--draw", "1")
-    assert f"{len(current):>6} {1:>9} {len(current) - 1:>7}" in text
+    assert f"{len(current):>6} {2:>9} {len(current) - 2:>7}" in text
     assert "besides its current firms, 1 result(s) of removed firm(s)" in text
     out = run(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "pub"))
-    assert (f"2 firm(s) with results (1 of them a removed firm's own result, besides the current firms); "
-            f"{len(current) - 1} still pending") in out
+    assert (f"3 firm(s) with results (1 of them a removed firm's own result, besides the current firms); "
+            f"{len(current) - 2} still pending") in out
 
 
 def test_results_publish_and_report_follow_the_amendments(sqlite_url: str, tmp_path: Path) -> None:

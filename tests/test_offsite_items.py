@@ -392,6 +392,17 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     facts = _preamble_facts(tmp_path / "pub2" / "public-draw-1.xlsx")
     assert facts["检查实施机关"] == "、".join(only) + "（抽查方案未设置 authority，按检查人员所属单位列示）"
     assert facts["联合抽查部门"] == f"市场监管（未设置）；生态环境（{'、'.join(only)}）"
+    # One body named for the whole joint task: every row names it, whoever checked.
+    one = _write(tmp_path / "one.toml", 'authority = "株洲市人民政府"\ncross_district_exempt = ["市场监管"]\n' + full)
+    later = [a if a != "2026-12" else "2027-04" for a in args]  # after the 90 days of the results above
+    cli_ok(db_url, *later, "--policy", str(one), "--out", str(tmp_path / "b3"))
+    redrawn = [f for f in drawn_firms(engine, 2)]
+    results_csv(tmp_path / "r3.csv", [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题"} for f in redrawn])
+    cli_ok(db_url, "results", "import", str(tmp_path / "r3.csv"), "--draw", "2")
+    cli_ok(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub3"), "--format", "csv")
+    public = list(csv.DictReader(io.StringIO((tmp_path / "pub3" / "public-draw-2.csv").read_text("utf-8-sig"))))
+    assert len(public) == len(redrawn) and {row["检查实施机关"] for row in public} == {"株洲市人民政府"}
+    assert json.loads((tmp_path / "pub3" / "public-draw-2.json").read_text("utf-8"))["authority"] == ["株洲市人民政府"]
     # Named in the policy's [authority]: that body, whoever checked; a department it omits
     # falls back to its staff's units; a department with no staff on the teams says so.
     from inspect_sched.outputs.publish import department_bodies
