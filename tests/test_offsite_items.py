@@ -402,7 +402,15 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     cli_ok(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub3"), "--format", "csv")
     public = list(csv.DictReader(io.StringIO((tmp_path / "pub3" / "public-draw-2.csv").read_text("utf-8-sig"))))
     assert len(public) == len(redrawn) and {row["检查实施机关"] for row in public} == {"株洲市人民政府"}
-    assert json.loads((tmp_path / "pub3" / "public-draw-2.json").read_text("utf-8"))["authority"] == ["株洲市人民政府"]
+    side = json.loads((tmp_path / "pub3" / "public-draw-2.json").read_text("utf-8"))
+    assert side["authority"] == ["株洲市人民政府"]
+    # ... and it is still a joint task: its title, its departments (each with that body).
+    assert side["title"].endswith("市场监管、生态环境部门联合“双随机、一公开”抽查结果公示")
+    assert side["departments"] == [{"department": d, "authority": "株洲市人民政府"} for d in ("市场监管", "生态环境")]
+    cli_ok(db_url, "publish", "--draw", "2", "--out", str(tmp_path / "pub4"), "--format", "xlsx")
+    facts = _preamble_facts(tmp_path / "pub4" / "public-draw-2.xlsx")
+    assert facts["检查实施机关"] == "株洲市人民政府"
+    assert facts["联合抽查部门"] == "市场监管（株洲市人民政府）；生态环境（株洲市人民政府）"
     # Named in the policy's [authority]: that body, whoever checked; a department it omits
     # falls back to its staff's units; a department with no staff on the teams says so.
     from inspect_sched.outputs.publish import department_bodies

@@ -151,9 +151,10 @@ def _authorities(manifest: dict[str, Any]) -> list[str]:
 
 def department_bodies(manifest: dict[str, Any], team_ids: Iterable[str],
                       frozen: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
-    """A joint task's departments, each with its 检查实施机关: the policy's ``[authority]`` entry
-    for it, else the units of its staff among ``team_ids`` (who did check), in the manifest's
-    department order; units in the order the teams name them."""
+    """A joint task's departments, each with its 检查实施机关: the one body the policy names for
+    the whole task, or its ``[authority]`` entry for the department, else the units of its staff
+    among ``team_ids`` (who did check), in the manifest's department order; units in the order
+    the teams name them."""
     departments = [d for d in manifest.get("departments") or [] if isinstance(d, str)]
     raw = manifest.get("policy")
     named = raw.get("authority") if isinstance(raw, dict) else None
@@ -165,7 +166,9 @@ def department_bodies(manifest: dict[str, Any], team_ids: Iterable[str],
                 units[row["department"]].append(row["unit"])
     out = []
     for d in departments:
-        if isinstance(named, dict) and isinstance(named.get(d), str):
+        if isinstance(named, str):  # one body named for the whole task
+            out.append((d, named))
+        elif isinstance(named, dict) and isinstance(named.get(d), str):
             out.append((d, named[d]))
         else:
             out.append((d, "、".join(units[d]) or "未设置"))
@@ -202,9 +205,9 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     # names no body at all: the units of the staff who checked, for any task, said as such.
     named = manifest.get("policy", {}).get("authority")
     is_joint = len(manifest.get("departments") or []) > 1
-    by_staff = not isinstance(named, str) and (is_joint or named is None)
-    frozen = bundle_inspectors(session, draw_id) if by_staff else {}
-    whole = department_bodies(manifest, [i for f in done for i in teams[f.uscc]], frozen) if by_staff else []
+    per_department = is_joint or named is None
+    frozen = bundle_inspectors(session, draw_id) if per_department and not isinstance(named, str) else {}
+    whole = department_bodies(manifest, [i for f in done for i in teams[f.uscc]], frozen) if per_department else []
     joint = whole if is_joint else []
     if whole:
         bodies = list(dict.fromkeys(b for _, b in whole if b != "未设置"))
@@ -222,8 +225,8 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
         firm_items = per_item.get(f.uscc, items)
         if modes.get(f.uscc, "现场") != "现场":
             firm_items += f"（检查方式：{modes[f.uscc]}）"
-        body = "、".join(b for _, b in department_bodies(manifest, teams[f.uscc], frozen) if b != "未设置") \
-            if whole else authority
+        body = "、".join(dict.fromkeys(b for _, b in department_bodies(manifest, teams[f.uscc], frozen)
+                                       if b != "未设置")) if whole else authority
         rows.append(PublicRow(n, draw.task, body, firm_items, name, f.uscc, r.date,
                               _team(r.inspector_ids, names), r.result, r.measures or ""))
     p = parse_period(draw.period)
