@@ -214,6 +214,31 @@ def test_task_names_are_normalised_so_no_spelling_avoids_the_redraw_mark(db_url:
     assert cli_ok(db_url, "verify", str(tmp_path / "b")).startswith("verified")
 
 
+def test_a_near_task_name_is_a_separate_task_and_the_draw_says_so(db_url: str, tmp_path: Path) -> None:
+    """A clerk's second try under a near name (a suffix, spaces, a numeral) is not a redraw: it
+    needs no reason, and the earlier draw stays live with its firms due. plan and draw say so,
+    naming the way to draw the same task again; a different task gets no such warning."""
+    small_pool(get_engine(db_url))
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))
+    said = ("draw 1 for 2026-12 has the task '日常双随机抽查', close to {!r}: this is a separate task, not a "
+            "redraw, so draw 1 stays live and its firms stay due. To draw that task again, use "
+            "--task '日常双随机抽查' with --reason TEXT")
+    out = cli_ok(db_url, "plan", "--period", "2026-12", "--task", "日常双随机抽查（二）")
+    assert said.format("日常双随机抽查(二)") in " ".join(out.split())  # NFKC: （二） is (二)
+    out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "1", "--task", "日常 双随机抽查-2",
+                 "--out", str(tmp_path / "b"))
+    assert said.format("日常 双随机抽查-2") in " ".join(out.split()) and "REDRAW" not in out
+    with Session(get_engine(db_url)) as s:
+        assert [(d.id, d.superseded_by, d.redraw_of) for d in s.exec(select(Draw).order_by(Draw.id))] == [
+            (1, None, None), (2, None, None)]
+    out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "2", "--task", "危险废物专项检查",
+                 "--out", str(tmp_path / "c"))
+    assert "close to" not in out
+    out = cli_ok(db_url, "draw", "--period", "2027-01", "--seed", "3", "--task", "日常双随机抽查(2)",
+                 "--out", str(tmp_path / "d"))
+    assert "close to" not in out  # another period: nothing to confuse it with
+
+
 def test_ledger_list_never_prints_control_characters_stored_in_the_database(db_url: str, tmp_path: Path) -> None:
     engine = get_engine(db_url)
     small_pool(engine)

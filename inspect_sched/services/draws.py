@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -267,7 +268,8 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
         session.flush()
         assert plan.id is not None  # assigned by the flush in _store_plan
         return PlanResult(plan.id, frozen.commitment, spec, strata,
-                          tuple(frame_warnings(frozen.inputs, spec, _pool_districts(session))))
+                          tuple(frame_warnings(frozen.inputs, spec, _pool_districts(session))
+                                + near_task_warnings(session, spec.period.label, spec.task)))
 
 
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
@@ -338,6 +340,31 @@ def _same_task(stored: str, task: str) -> bool:
         return stored == task
 
 
+def _skeleton(task: str) -> str:
+    """A task name without case, spaces, punctuation, symbols or digits: what a clerk's "second
+    try" of a name (``日常双随机抽查(2)``, ``日常双随机抽查 二``…) keeps of the first."""
+    text = unicodedata.normalize("NFKC", task).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PSZN" and ch not in _NUMERALS)
+
+
+_NUMERALS = frozenset("〇一二三四五六七八九十")
+
+
+def near_task_warnings(session: Session, period: str, task: str) -> list[str]:
+    """Live draws of ``period`` whose task name is near ``task`` but not the same: a new draw
+    under such a name is a separate task, not a redraw, so the earlier draw stays live and its
+    firms stay due. Said, so that a typo or a second try is not taken for a new task unawares."""
+    out = []
+    key = _skeleton(task)
+    for d in session.exec(select(Draw).where(Draw.period == period, col(Draw.superseded_by).is_(None))
+                          .order_by(col(Draw.id))):
+        if not _same_task(d.task, task) and key and _skeleton(d.task) == key:
+            out.append(f"draw {d.id} for {period} has the task {d.task!r}, close to {task!r}: this is a separate "
+                       f"task, not a redraw, so draw {d.id} stays live and its firms stay due. To draw that task "
+                       f"again, use --task {d.task!r} with --reason TEXT")
+    return out
+
+
 def _check_redraw(earlier: Draw | None, reason: str | None, spec: DrawSpec) -> None:
     if earlier is not None and reason is None:
         raise DrawError(
@@ -390,6 +417,7 @@ def make_draw(
             assert spec is not None
             frozen = _freeze(session, spec)
         _check_redraw(_live_draw(session, spec.period.label, spec.task), reason, spec)
+        warnings += near_task_warnings(session, spec.period.label, spec.task)
         pool_districts = _pool_districts(session)
     frame = {f.uscc for f in frozen.inputs.firms}
     warnings += frame_warnings(frozen.inputs, spec, pool_districts)
