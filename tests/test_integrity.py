@@ -215,28 +215,44 @@ def test_task_names_are_normalised_so_no_spelling_avoids_the_redraw_mark(db_url:
 
 
 def test_a_near_task_name_is_a_separate_task_and_the_draw_says_so(db_url: str, tmp_path: Path) -> None:
-    """A clerk's second try under a near name (a suffix, spaces, a numeral) is not a redraw: it
-    needs no reason, and the earlier draw stays live with its firms due. plan and draw say so,
-    naming the way to draw the same task again; a different task gets no such warning."""
+    """A clerk's second try under a near name (a suffix, spaces, a numeral), another task or a
+    quarter over a drawn month is not a redraw: it needs no reason, and the earlier draw stays
+    live with its firms due. plan and draw say so, naming the way to draw that task again."""
     small_pool(get_engine(db_url))
     cli_ok(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))
+    redo = "To draw that task again, use --period 2026-12 --task '日常双随机抽查' with --reason TEXT"
     said = ("draw 1 for 2026-12 has the task '日常双随机抽查', close to {!r}: this is a separate task, not a "
-            "redraw, so draw 1 stays live and its firms stay due. To draw that task again, use "
-            "--task '日常双随机抽查' with --reason TEXT")
-    out = cli_ok(db_url, "plan", "--period", "2026-12", "--task", "日常双随机抽查（二）")
-    assert said.format("日常双随机抽查(二)") in " ".join(out.split())  # NFKC: （二） is (二)
+            "redraw, so draw 1 stays live and its firms stay due. " + redo)
+    out = " ".join(cli_ok(db_url, "plan", "--period", "2026-12", "--task", "日常双随机抽查（二）").split())
+    assert said.format("日常双随机抽查(二)") in out  # NFKC: （二） is (二)
+    out = " ".join(cli_ok(db_url, "plan", "--period", "2026-12").split())
+    assert ("draw 1 is live for 2026-12 '日常双随机抽查': a draw from this plan is a REDRAW, shown publicly as such, "
+            "and needs --reason TEXT") in out
     out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "1", "--task", "日常 双随机抽查-2",
                  "--out", str(tmp_path / "b"))
     assert said.format("日常 双随机抽查-2") in " ".join(out.split()) and "REDRAW" not in out
     with Session(get_engine(db_url)) as s:
         assert [(d.id, d.superseded_by, d.redraw_of) for d in s.exec(select(Draw).order_by(Draw.id))] == [
             (1, None, None), (2, None, None)]
-    out = cli_ok(db_url, "draw", "--period", "2026-12", "--seed", "2", "--task", "危险废物专项检查",
-                 "--out", str(tmp_path / "c"))
-    assert "close to" not in out
+    # Traditional characters or a variant glyph are not folded, but the other live draw is named.
+    out = " ".join(cli_ok(db_url, "plan", "--period", "2026-12", "--task", "日常雙隨機抽査").split())
+    assert ("draw 1 for 2026-12 (task '日常双随机抽查') is also live in 2026-12: this draw is a separate task, "
+            "not a redraw of it. " + redo) in out
+    out = " ".join(cli_ok(db_url, "plan", "--period", "2026-Q4").split())
+    assert ("draw 1 for 2026-12 has the same task and overlaps 2026-Q4: this draw is not a redraw of it, so "
+            "draw 1 stays live and its firms stay due (they may be drawn again here). " + redo) in out
     out = cli_ok(db_url, "draw", "--period", "2027-01", "--seed", "3", "--task", "日常双随机抽查(2)",
                  "--out", str(tmp_path / "d"))
-    assert "close to" not in out  # another period: nothing to confuse it with
+    assert "is also live" not in out and "close to" not in out  # no overlap: nothing to confuse it with
+
+
+@pytest.mark.parametrize("invisible", ["\ufe00", "\u034f", "\u3164", "\U000e0101"])
+def test_a_task_name_with_an_invisible_mark_is_refused(db_url: str, tmp_path: Path, invisible: str) -> None:
+    small_pool(get_engine(db_url))
+    code, out = run(db_url, "draw", "--period", "2026-12", "--seed", "1", "--task", f"日常双随机抽查{invisible}x",
+                    "--out", str(tmp_path / "b"))
+    assert code == 1 and "invisible control or format character" in out, out
+    assert not (tmp_path / "b").exists()
 
 
 def test_ledger_list_never_prints_control_characters_stored_in_the_database(db_url: str, tmp_path: Path) -> None:

@@ -62,10 +62,27 @@ def id_problem(value: str) -> str | None:
     return None
 
 
+# Characters that display as nothing but are not Cc/Cf (Unicode Default_Ignorable_Code_Point,
+# plus the Hangul fillers): in a name that identifies something (a task), they would make two
+# names that look the same compare different.
+_IGNORABLE = (
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+
+
+def _invisible(c: str) -> bool:
+    o = ord(c)
+    return any(lo <= o <= hi for lo, hi in _IGNORABLE)
+
+
 def clean_name(value: str, what: str) -> str:
-    """NFKC, stripped, no control/format characters: task names, reasons. Raises ValueError."""
+    """NFKC, stripped, no control/format or other invisible characters: task names, reasons.
+    Raises ValueError."""
     text = unicodedata.normalize("NFKC", value).strip()
     c = bad_char(text)
+    if c is None:
+        c = next((ch for ch in text if _invisible(ch)), None)
     if c is not None:
         raise ValueError(f"{what} contains an invisible control or format character ({describe_char(c)}); "
                          "type it again without it")

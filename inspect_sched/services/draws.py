@@ -269,7 +269,7 @@ def make_plan(engine: Engine, spec: DrawSpec) -> PlanResult:
         assert plan.id is not None  # assigned by the flush in _store_plan
         return PlanResult(plan.id, frozen.commitment, spec, strata,
                           tuple(frame_warnings(frozen.inputs, spec, _pool_districts(session))
-                                + near_task_warnings(session, spec.period.label, spec.task)))
+                                + redraw_warning(session, spec) + near_task_warnings(session, spec.period, spec.task)))
 
 
 def load_plan(session: Session, plan_id: int) -> tuple[Plan, DrawSpec, dict[str, bytes]]:
@@ -350,19 +350,43 @@ def _skeleton(task: str) -> str:
 _NUMERALS = frozenset("〇一二三四五六七八九十")
 
 
-def near_task_warnings(session: Session, period: str, task: str) -> list[str]:
-    """Live draws of ``period`` whose task name is near ``task`` but not the same: a new draw
-    under such a name is a separate task, not a redraw, so the earlier draw stays live and its
-    firms stay due. Said, so that a typo or a second try is not taken for a new task unawares."""
+def near_task_warnings(session: Session, period: Period, task: str) -> list[str]:
+    """Other live draws that overlap ``period``: a new draw beside them is not a redraw (that
+    is the same period and task), so they stay live and their firms stay due. Said, so that a
+    typo, a second try under a near name or a quarter over a drawn month is never unawares."""
     out = []
     key = _skeleton(task)
-    for d in session.exec(select(Draw).where(Draw.period == period, col(Draw.superseded_by).is_(None))
-                          .order_by(col(Draw.id))):
-        if not _same_task(d.task, task) and key and _skeleton(d.task) == key:
-            out.append(f"draw {d.id} for {period} has the task {d.task!r}, close to {task!r}: this is a separate "
-                       f"task, not a redraw, so draw {d.id} stays live and its firms stay due. To draw that task "
-                       f"again, use --task {d.task!r} with --reason TEXT")
+    for d in session.exec(select(Draw).where(col(Draw.superseded_by).is_(None)).order_by(col(Draw.id))):
+        try:
+            other = parse_period(d.period)
+        except ValueError:
+            continue
+        if other.last_day < period.first_day or other.first_day > period.last_day:
+            continue
+        same = _same_task(d.task, task)
+        if same and other.label == period.label:
+            continue  # the redraw itself: _check_redraw speaks for it
+        redo = (f"To draw that task again, use --period {d.period} --task {d.task!r} with --reason TEXT")
+        if same:
+            out.append(f"draw {d.id} for {d.period} has the same task and overlaps {period.label}: this draw is "
+                       f"not a redraw of it, so draw {d.id} stays live and its firms stay due (they may be drawn "
+                       f"again here). {redo}")
+        elif other.label == period.label and key and _skeleton(d.task) == key:
+            out.append(f"draw {d.id} for {period.label} has the task {d.task!r}, close to {task!r}: this is a "
+                       f"separate task, not a redraw, so draw {d.id} stays live and its firms stay due. {redo}")
+        else:
+            out.append(f"draw {d.id} for {d.period} (task {d.task!r}) is also live in {period.label}: this draw "
+                       f"is a separate task, not a redraw of it. {redo}")
     return out
+
+
+def redraw_warning(session: Session, spec: DrawSpec) -> list[str]:
+    """A plan for a period and task with a live draw: a draw from it will be a redraw."""
+    earlier = _live_draw(session, spec.period.label, spec.task)
+    if earlier is None:
+        return []
+    return [f"draw {earlier.id} is live for {spec.period.label} {spec.task!r}: a draw from this plan is a REDRAW, "
+            "shown publicly as such, and needs --reason TEXT"]
 
 
 def _check_redraw(earlier: Draw | None, reason: str | None, spec: DrawSpec) -> None:
@@ -417,7 +441,7 @@ def make_draw(
             assert spec is not None
             frozen = _freeze(session, spec)
         _check_redraw(_live_draw(session, spec.period.label, spec.task), reason, spec)
-        warnings += near_task_warnings(session, spec.period.label, spec.task)
+        warnings += near_task_warnings(session, spec.period, spec.task)
         pool_districts = _pool_districts(session)
     frame = {f.uscc for f in frozen.inputs.firms}
     warnings += frame_warnings(frozen.inputs, spec, pool_districts)
