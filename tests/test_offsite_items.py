@@ -395,7 +395,10 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     # One body named for the whole joint task: every row names it, whoever checked.
     one = _write(tmp_path / "one.toml", 'authority = "株洲市人民政府"\ncross_district_exempt = ["市场监管"]\n' + full)
     later = [a if a != "2026-12" else "2027-04" for a in args]  # after the 90 days of the results above
-    cli_ok(db_url, *later, "--policy", str(one), "--out", str(tmp_path / "b3"))
+    out = " ".join(cli_ok(db_url, *later, "--policy", str(one), "--out", str(tmp_path / "b3")).split())
+    assert ("the policy's authority names one 检查实施机关 (株洲市人民政府) for every department of this joint task "
+            "(市场监管、生态环境), and the public sheet will say so for each; if each department acts in its own name, "
+            'write [authority] with 市场监管 = "…"、生态环境 = "…" instead') in out
     redrawn = [f for f in drawn_firms(engine, 2)]
     results_csv(tmp_path / "r3.csv", [{"uscc": f.uscc, "date": today_cn(), "result": "未发现问题"} for f in redrawn])
     cli_ok(db_url, "results", "import", str(tmp_path / "r3.csv"), "--draw", "2")

@@ -160,6 +160,11 @@ def frame_warnings(inputs: Inputs, spec: DrawSpec, pool_districts: set[str] | No
                 out.append(f"{len(lost)} inspector district(s) match no enterprise's district ({shown}): "
                            "the cross-district rule cannot keep those inspectors from their own district's firms; "
                            "check the spelling in both pools")
+    if isinstance(spec.policy.authority, str) and len(spec.departments) > 1:
+        each = "、".join(f"{d} = \"…\"" for d in spec.departments)
+        out.append(f"the policy's authority names one 检查实施机关 ({spec.policy.authority}) for every department of "
+                   f"this joint task ({'、'.join(spec.departments)}), and the public sheet will say so for each; if "
+                   f"each department acts in its own name, write [authority] with {each} instead")
     return out
 
 
