@@ -96,10 +96,10 @@ class Database:
 
         return import_conflicts(self.engine, path, progress)
 
-    def import_history(self, path: PathLike, progress: Progress | None = None) -> ImportSummary:
+    def import_history(self, path: PathLike, replace: bool = False, progress: Progress | None = None) -> ImportSummary:
         from inspect_sched.store.importers import import_history
 
-        return import_history(self.engine, path, progress)
+        return import_history(self.engine, path, replace, progress)
 
     # ------------------------------------------------------------------ draws
 

@@ -385,6 +385,40 @@ def test_history_appends_and_ignores_exact_duplicates(db_url, tmp_path):
         (U2, dt.date(2025, 4, 1), "complaint", "")])
 
 
+def test_a_corrected_history_row_is_warned_about_and_replace_makes_the_history_the_file(db_url, tmp_path):
+    """A clerk fixes an inspector id in a history row: appended, it would be a second
+    inspection that day (counting twice toward annual_cap), so the import says so; with
+    --replace the stored history becomes exactly the corrected file."""
+    header = ["uscc", "date", "kind", "inspector_ids"]
+    run(db_url, "import", "history", write_file(tmp_path / "h1", header, [[U1, "2025-03-01", "random", "A;B"],
+                                                                      [U2, "2025-04-01", "random", "C"]]))
+    fixed = write_file(tmp_path / "h2", header, [[U1, "2025-03-01", "random", "A;D"], [U2, "2025-04-01", "random", "C"]])
+    out = run(db_url, "import", "history", fixed)
+    assert "2 rows — 1 inserted, 0 updated, 1 unchanged" in out.output
+    assert (f"warning: {U1} 2025-03-01 random: already stored with inspectors A;B, so this row adds a second "
+            "inspection that day (both count toward annual_cap). If it corrects the stored row, import the "
+            "corrected file with --replace") in out.output
+    assert len(rows_of(db_url, HistoryEntry, "uscc")) == 3
+    out = run(db_url, "import", "history", fixed, "--replace")
+    assert "2 rows — 0 inserted, 0 updated, 2 unchanged, 1 deleted (not in the file)" in out.output
+    assert "warning" not in out.output
+    assert rows_of(db_url, HistoryEntry, "uscc", "date", "kind", "inspector_ids") == sorted([
+        (U1, dt.date(2025, 3, 1), "random", "A;D"), (U2, dt.date(2025, 4, 1), "random", "C")])
+
+
+def test_a_history_row_dated_after_today_is_warned_about(db_url, tmp_path):
+    from inspect_sched.schema.periods import today_china
+
+    today = today_china()
+    later = (today + dt.timedelta(days=1)).isoformat()
+    out = run(db_url, "import", "history", write_file(tmp_path / "h", ["uscc", "date", "kind"],
+                                                       [[U1, today.isoformat(), "random"], [U2, later, "random"]]))
+    assert out.exit_code == 0
+    assert (f"warning: row(s) 3: dated after today ({today.isoformat()}); history holds past inspections, and a "
+            "later date counts toward that year's annual_cap: check the dates") in out.output
+    assert len(rows_of(db_url, HistoryEntry, "uscc")) == 2
+
+
 # ---------------------------------------------------------------------------- library API
 
 

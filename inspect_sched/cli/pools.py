@@ -107,12 +107,17 @@ _IMPORTS: tuple[tuple[str, str, str | None, str], ...] = (
     Example:
       inspect-sched import conflicts 回避.csv
     """),
-    ("history", "import_history", None,
+    ("history", "import_history", "history rows",
      """Append past inspections (uscc, 检查日期, 检查类型, 检查人员执法证号); exact repeats are ignored.
+
+    A row that differs from a stored one (other inspectors the same day) is a second
+    inspection and is warned about; to correct a wrong row, fix the file and import it with
+    --replace, which makes the stored history exactly the file.
 
     \b
     Example:
       inspect-sched import history 检查记录.xlsx
+      inspect-sched import history 检查记录.xlsx --replace
     """),
     ("items", "import_items", None,
      """Import the 随机抽查事项清单: 抽查事项, 事项编号, 法律依据, 检查方式 (现场/非现场/书面), 责任部门.
@@ -150,6 +155,8 @@ def _import_command(name: str, importer: str, replaces: str | None, doc: str) ->
         with _progress_bar(name) as progress:
             summary = getattr(importers, importer)(state.engine(), file, progress=progress, **kwargs)
         click.echo(import_summary(summary))
+        for w in summary.warnings:
+            click.echo(f"warning: {w}", err=True)
         if name in _FROZEN_BY_PLANS:
             _warn_unused_plans(state)
 

@@ -59,6 +59,7 @@ from inspect_sched.schema.entities import (
     Entity,
 )
 from inspect_sched.schema.entities import Field as EntityField
+from inspect_sched.schema.periods import today_china
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.models import (
     ConflictEntry,
@@ -89,6 +90,7 @@ class ImportSummary:
     # Columns the file does not have: rows already stored kept their values for these (a file
     # with fewer columns never blanks what it does not mention); new rows got the defaults.
     kept: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -476,6 +478,9 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
     inserted = updated = unchanged = deleted = total = 0
     problems: list[RowProblem] = []
     first: dict[tuple, int] = {}
+    warnings: list[str] = []
+    future: list[int] = []
+    today = today_china()
 
     def checked() -> Iterator[dict[str, Any]]:
         """One pass: check every row, and yield good first copies while the file is still clean."""
@@ -486,6 +491,8 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
                 progress(total, None)
             if record is None:
                 continue
+            if kind.name == "history" and record["date"] > today:
+                future.append(number)
             key = tuple(record[k] for k in kind.key)
             if key not in first:
                 first[key] = number
@@ -513,6 +520,8 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
             for chunk in _chunks(checked(), _CHUNK):
                 if problems:
                     continue
+                if kind.name == "history" and not replace:
+                    warnings += _second_inspections(session, chunk)
                 i, u, n = _write_chunk(session, kind, chunk, absent)
                 kept += u + n
                 inserted, updated, unchanged = inserted + i, updated + u, unchanged + n
@@ -532,7 +541,33 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
         progress(total, total)
     shown = tuple(f"{f.headers[0]} ({f.name})" for f in kind.entity.imported
                   if f.name in absent) if kept and not kind.append else ()
-    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted, shown)
+    if len(warnings) > 10:
+        warnings[10:] = [f"... and {len(warnings) - 10} more such row(s)"]
+    if future:
+        rows = ", ".join(map(str, future[:10])) + (" …" if len(future) > 10 else "")
+        warnings.append(f"row(s) {rows}: dated after today ({today.isoformat()}); history holds past inspections, "
+                        "and a later date counts toward that year's annual_cap: check the dates")
+    return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted, shown, tuple(warnings))
+
+
+def _second_inspections(session: Session, records: list[dict[str, Any]]) -> list[str]:
+    """History rows that add a second inspection of a firm on a day and of a kind already stored
+    with other inspectors: usually a corrected row, which would then count twice (annual_cap)."""
+    tbl = HistoryEntry.__table__
+    stored: dict[tuple, set[str]] = {}
+    usccs = sorted({r["uscc"] for r in records})
+    for row in session.execute(select(tbl.c.uscc, tbl.c.date, tbl.c.kind, tbl.c.inspector_ids)
+                               .where(tbl.c.uscc.in_(usccs))):
+        stored.setdefault((row[0], row[1], row[2]), set()).add(row[3])
+    out = []
+    for r in records:
+        ids = stored.get((r["uscc"], r["date"], r["kind"]))
+        if ids and r["inspector_ids"] not in ids:
+            out.append(f"{r['uscc']} {r['date'].isoformat()} {r['kind']}: already stored with inspectors "
+                       f"{'; '.join(sorted(i or '(none)' for i in ids))}, so this row adds a second inspection that "
+                       "day (both count toward annual_cap). If it corrects the stored row, import the corrected "
+                       "file with --replace")
+    return out
 
 
 # ---------------------------------------------------------------------------- public API
@@ -560,9 +595,11 @@ def import_conflicts(engine: Engine, path: str | Path, progress: Progress | None
     return _import(engine, path, "conflicts", False, progress)
 
 
-def import_history(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
-    """Append past inspections; exact duplicates (of the DB or of earlier rows) are ignored."""
-    return _import(engine, path, "history", False, progress)
+def import_history(engine: Engine, path: str | Path, replace: bool = False,
+                   progress: Progress | None = None) -> ImportSummary:
+    """Append past inspections; exact duplicates (of the DB or of earlier rows) are ignored.
+    With ``replace``, the stored history becomes exactly the file (how a wrong row is corrected)."""
+    return _import(engine, path, "history", replace, progress)
 
 
 def import_items(engine: Engine, path: str | Path, progress: Progress | None = None) -> ImportSummary:
