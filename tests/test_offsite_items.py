@@ -249,6 +249,36 @@ def test_item_results_errors_and_follow_up_closing(db_url: str, tmp_path: Path) 
     assert code == 1 and "item results changed" in output
 
 
+@pytest.mark.parametrize("tamper", ["close", "deadline", "reason", "delete", "add"])
+def test_follow_ups_edited_outside_the_tool_are_found_by_ledger_verify(db_url: str, tmp_path: Path,
+                                                                       tamper: str) -> None:
+    """Closing a follow-up, moving its deadline, changing why it was opened, deleting one or
+    adding one by hand: each is a finding of `ledger verify`, not a silent change."""
+    _offsite_draw(db_url, tmp_path)
+    engine = get_engine(db_url)
+    onsite = next(f.uscc for f in drawn_firms(engine, 1) if f.uscc not in LISTED)
+    good = _write(tmp_path / "good.csv", "统一社会信用代码,抽查事项,是否发现问题,处理措施,整改期限\n"
+                  f"{onsite},污染物排放情况,是,责令改正,2026-11-01\n")
+    cli_ok(db_url, "results", "items", str(good), "--draw", "1")
+    assert "ledger verified" in cli_ok(db_url, "ledger", "verify")
+    statement = {
+        "close": "UPDATE followup SET closed_on = '2026-11-20', evidence = 'x'",
+        "deadline": "UPDATE followup SET deadline = '2027-06-30'",
+        "reason": "UPDATE followup SET reason = '无'",
+        "delete": "DELETE FROM followup",
+        "add": f"INSERT INTO followup (draw_id, uscc, item, kind, reason, created_at, evidence) "
+               f"VALUES (1, '{onsite}', '噪声', 'onsite', 'x', '2026-11-20T00:00:00Z', '')",
+    }[tamper]
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    code, output = run(db_url, "ledger", "verify")
+    said = ("follow-up 1: marked closed on 2026-11-20 with no ledger entry (closed outside `followups close`)"
+            if tamper == "close" else
+            "draw 1: follow-ups changed since ledger entry 2 (one was added, deleted, or its reason or deadline "
+            "edited outside `results items`)")
+    assert code == 1 and said in output, output
+
+
 def test_item_catalogue_import_and_clear_of_items_outside_it(db_url: str, tmp_path: Path) -> None:
     small_pool(get_engine(db_url), firms=30)
     cat = _write(tmp_path / "items.csv", "\n".join([

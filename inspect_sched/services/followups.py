@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,18 @@ def items_csv(rows: list[ItemResult]) -> bytes:
 
 def items_sha256(session: Session, draw_id: int) -> str:
     return sha256_hex(items_csv(list(session.exec(select(ItemResult).where(ItemResult.draw_id == draw_id)))))
+
+
+def followups_sha256(session: Session, draw_id: int) -> str:
+    """The follow-ups of a draw as ``results items`` opened them (closing is vouched for by its
+    own ledger entry): who, which item, what kind, why and by when."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["uscc", "item", "kind", "reason", "deadline"])
+    rows = session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id))
+    for f in sorted(rows, key=lambda f: (f.uscc, f.item, f.kind)):
+        w.writerow([f.uscc, f.item, f.kind, f.reason, f.deadline.isoformat() if f.deadline else ""])
+    return sha256_hex(buf.getvalue().encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,8 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
                                     r["measures"] or "非现场检查发现问题，需现场核查", r["deadline"]))
         session.flush()
         body = {"kind": "items", "sequence": at.sequence, "draw_id": draw_id, "created_at": utc_timestamp(),
-                "count": len(records), "items_sha256": items_sha256(session, draw_id)}
+                "count": len(records), "items_sha256": items_sha256(session, draw_id),
+                "followups_sha256": followups_sha256(session, draw_id)}
         ledger.append(session, at, body, draw_id)
         return ItemsSummary(draw_id, at.sequence, len(records), opened)
 
@@ -201,10 +215,25 @@ def check_items_entry(session: Session, e: LedgerEntry, body: dict[str, Any]) ->
         LedgerEntry.kind == "items", LedgerEntry.draw_id == draw_id))), default=0)
     if e.sequence != latest:
         return []
+    out = []
     if items_sha256(session, draw_id) != body.get("items_sha256"):
-        return [f"draw {draw_id}: item results changed since ledger entry {e.sequence} "
-                "(an item result was edited, added or deleted outside `results items`)"]
-    return []
+        out.append(f"draw {draw_id}: item results changed since ledger entry {e.sequence} "
+                   "(an item result was edited, added or deleted outside `results items`)")
+    # Entries written before follow-ups were vouched for have no such hash.
+    if "followups_sha256" in body and followups_sha256(session, draw_id) != body["followups_sha256"]:
+        out.append(f"draw {draw_id}: follow-ups changed since ledger entry {e.sequence} (one was added, deleted, "
+                   "or its reason or deadline edited outside `results items`)")
+    return out
+
+
+def check_unrecorded_closings(session: Session) -> list[str]:
+    """A follow-up marked closed without the ``followup`` ledger entry that closes it."""
+    closed = {b.get("followup_id") for b in (json.loads(e.body) for e in session.exec(
+        select(LedgerEntry).where(LedgerEntry.kind == "followup"))) if isinstance(b, dict)}
+    return [f"follow-up {f.id}: marked closed on {f.closed_on.isoformat()} with no ledger entry "
+            "(closed outside `followups close`)"
+            for f in session.exec(select(FollowUp).where(col(FollowUp.closed_on).is_not(None)).order_by(col(FollowUp.id)))
+            if f.id not in closed and f.closed_on is not None]
 
 
 

@@ -17,7 +17,8 @@ LEDGER_CHECKS = ledger.LedgerChecks(
     entries={"results": results.check_results_entry, "amend": amend.check_amend_entry,
              "publish": publication.check_publish_entry,
              "items": followups.check_items_entry, "followup": followups.check_followup_entry},
-    final=(results.check_unrecorded, amend.check_amendments, publication.check_unrecorded_publications),
+    final=(results.check_unrecorded, amend.check_amendments, publication.check_unrecorded_publications,
+           followups.check_unrecorded_closings),
 )
 
 
