@@ -503,6 +503,11 @@ def test_ledger_head_and_verify_head_catch_a_removed_last_draw(db_url: str, tmp_
     with Session(engine) as s:
         assert head == s.get(LedgerEntry, 2).hash  # type: ignore[union-attr]
     assert "is in the chain" in cli_ok(db_url, "ledger", "verify", "--head", head)
+    # The whole line `ledger head` printed, pasted, is read; a shortened hash is a usage error.
+    pasted = cli_ok(db_url, "ledger", "head").strip()
+    assert f"published head {head} is in the chain" in cli_ok(db_url, "ledger", "verify", "--head", pasted.upper())
+    code, out = run(db_url, "ledger", "verify", "--head", head[:12])
+    assert code == 2 and "give the full 64-character hash that `ledger head` printed (got 12 characters)" in out
     with Session(engine) as s:  # remove the last draw cleanly, everywhere
         for table in ("ledger", "draw_firm", "draw_file"):
             col = "sequence" if table == "ledger" else "draw_id"

@@ -268,8 +268,14 @@ def ledger_list_cmd(state: AppState) -> None:
         click.echo(ledger_row(r))
 
 
+def _head_hash(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from inspect_sched.cli.parsing import parse_head_hash  # lazily: --help stays fast
+
+    return parse_head_hash(ctx, param, value)
+
+
 @ledger_group.command("verify")
-@click.option("--head", "head", default=None, metavar="HASH",
+@click.option("--head", "head", default=None, metavar="HASH", callback=lambda ctx, param, value: _head_hash(ctx, param, value),
               help="A head hash published earlier (`ledger head`): fail if it is no longer in the chain.")
 @pass_state
 @handle_errors

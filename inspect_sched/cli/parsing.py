@@ -52,3 +52,17 @@ def parse_formats(text: str) -> tuple[PublicFormat, ...]:
         return check_formats(p.strip().lower() for p in text.split(",") if p.strip())
     except InspectSchedError as exc:
         raise InspectSchedError(f"{exc} (comma-separated)") from None
+
+
+def parse_head_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """``--head``: the full hash `ledger head` prints (its ``(entry #N)`` note may be pasted too).
+    A prefix, as `ledger list` shows, is refused: it would read as a rewritten chain."""
+    if value is None:
+        return None
+    words = value.split()
+    digest = words[0].lower() if words else ""
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise click.BadParameter(
+            f"give the full 64-character hash that `ledger head` printed (got {len(digest)} characters); "
+            "a shortened hash, as `ledger list` shows, cannot prove that the chain still holds it")
+    return digest
