@@ -434,3 +434,24 @@ def _entry_plan_policy(engine: Engine) -> str:
         plan = s.get(Plan, 1)
         assert plan is not None
         return plan.policy_json
+
+
+def test_a_file_edited_with_sql_replace_is_named_like_any_other_change(engine: Engine, tmp_path: Path) -> None:
+    """SQL replace() on a stored file leaves TEXT, not bytes, in SQLite: the finding still names
+    the file, the other changes of the draw are still found, and export does not crash."""
+    seed = _draw(engine, 1).seed
+    con = sqlite3.connect(str(engine.url.database))
+    con.execute("UPDATE draw_file SET content = replace(content, '9143', '9143') WHERE draw_id = 1 AND name = 'frame.csv'")
+    con.execute("UPDATE plan_file SET content = replace(content, '9143', '9143') WHERE plan_id = 1")
+    con.execute("UPDATE draw SET seed = '11111111111111111111' WHERE id = 1")
+    con.commit()
+    assert con.execute("SELECT typeof(content) FROM draw_file WHERE draw_id = 1 AND name = 'frame.csv'").fetchone() \
+        == ("text",)
+    con.close()
+    problems = _problems(engine)
+    assert f"{W1}: stored draw's seed is '11111111111111111111', ledger says {seed!r}" in problems
+    # The same characters as text: the bytes, and so the hashes, are unchanged; nothing else is said.
+    assert [p for p in problems if "frame.csv" in p or "plan" in p] == []
+    url = str(engine.url)
+    cli_ok(url, "export", "--draw", "1", "--out", str(tmp_path / "x"))
+    assert (tmp_path / "x" / "frame.csv").read_bytes().startswith(b"uscc,")

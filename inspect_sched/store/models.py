@@ -15,6 +15,7 @@ import types
 from typing import Any
 
 from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from inspect_sched.schema.entities import (
@@ -54,6 +55,20 @@ ResultBase = _base(RESULT, "ResultBase", draw_id=(int, Field(primary_key=True, f
 InspectionItemBase = _base(ITEM, "InspectionItemBase")
 ItemResultBase = _base(ITEM_RESULT, "ItemResultBase", draw_id=(int, Field(primary_key=True, foreign_key="draw.id")))
 
+
+
+class Bytes(TypeDecorator[bytes]):
+    """A stored file's bytes. A value a hand edit left as text (SQL ``replace()`` on a BLOB
+    returns TEXT in SQLite) is read back as its UTF-8 bytes, so the hash checks name the changed
+    file instead of failing on its type."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_result_value(self, value: object, dialect: object) -> bytes | None:
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogatepass")
+        return value  # type: ignore[return-value]
 
 class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type,call-arg]
     __tablename__ = "enterprise"
@@ -113,7 +128,7 @@ class PlanFile(SQLModel, table=True):
     __tablename__ = "plan_file"
     plan_id: int = Field(primary_key=True, foreign_key="plan.id")
     name: str = Field(primary_key=True)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content: bytes = Field(sa_column=Column(Bytes, nullable=False))
 
 
 class Draw(SQLModel, table=True):
@@ -138,7 +153,7 @@ class DrawFile(SQLModel, table=True):
     __tablename__ = "draw_file"
     draw_id: int = Field(primary_key=True, foreign_key="draw.id")
     name: str = Field(primary_key=True)
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    content: bytes = Field(sa_column=Column(Bytes, nullable=False))
 
 
 class DrawFirm(SQLModel, table=True):
