@@ -279,6 +279,32 @@ def test_follow_ups_edited_outside_the_tool_are_found_by_ledger_verify(db_url: s
     assert code == 1 and said in output, output
 
 
+def test_item_results_that_contradict_themselves_or_the_result_are_refused_or_warned(db_url: str,
+                                                                                     tmp_path: Path) -> None:
+    _offsite_draw(db_url, tmp_path)
+    engine = get_engine(db_url)
+    onsite = next(f.uscc for f in drawn_firms(engine, 1) if f.uscc not in LISTED)
+    results_csv(tmp_path / "r.csv", [{"uscc": onsite, "date": today_cn(), "result": "未发现问题"}])
+    cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
+    before = (dt.date.fromisoformat(today_cn()) - dt.timedelta(days=1)).isoformat()
+    bad = _write(tmp_path / "bad.csv", "统一社会信用代码,抽查事项,是否检查,是否发现问题,处理措施,整改期限\n"
+                 f"{onsite},污染物排放情况,否,是,,\n"
+                 f"{onsite},排污许可证执行情况,是,是,责令改正,{before}\n")
+    code, output = run(db_url, "results", "items", str(bad), "--draw", "1")
+    assert code == 1
+    assert ("row 2, column '是否检查': '否' — an item that was not checked cannot have a finding: write 是, "
+            "or 否 under 是否发现问题") in output
+    assert (f"row 3, column '整改期限': '{before}' — before the inspection ({today_cn()}); give the deadline "
+            "the 责令改正 set") in output
+    with Session(engine) as s:
+        assert not list(s.exec(select(ItemResult))) and not list(s.exec(select(FollowUp)))
+    good = _write(tmp_path / "good.csv", "统一社会信用代码,抽查事项,是否发现问题,处理措施,整改期限\n"
+                  f"{onsite},污染物排放情况,是,责令改正,2027-01-31\n")
+    out = cli_ok(db_url, "results", "items", str(good), "--draw", "1")
+    assert (f"warning: row 2: {onsite} 污染物排放情况 found a problem, but the firm's recorded 检查结果 is "
+            "未发现问题; the public sheet would show both: correct one of them") in out
+
+
 def test_item_catalogue_import_and_clear_of_items_outside_it(db_url: str, tmp_path: Path) -> None:
     small_pool(get_engine(db_url), firms=30)
     cat = _write(tmp_path / "items.csv", "\n".join([

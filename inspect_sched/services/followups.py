@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundErro
 from inspect_sched.schema.periods import today_china, utc_timestamp
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.importers import parse_item_results_file
-from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry
+from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry, Result
 from inspect_sched.store.queries import draw_items, firm_modes, item_summary  # noqa: F401  (re-exported)
 
 ITEM_CSV_COLUMNS = ["uscc", "item", "checked", "problem", "measures"]
@@ -74,10 +74,12 @@ class ItemsSummary:
     sequence: int
     rows: int
     opened: list[str]
+    warnings: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"draw {self.draw_id}: {self.rows} item result(s) recorded; ledger entry #{self.sequence}"]
         lines += [f"  follow-up opened: {o}" for o in self.opened]
+        lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -95,6 +97,8 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
         items = draw_items(session, draw_id)
         modes = firm_modes(session, draw_id)
         problems: list[RowProblem] = []
+        warnings: list[str] = []
+        results = {x.uscc: x for x in session.exec(select(Result).where(Result.draw_id == draw_id))}
         for number, r in records:
             if r["uscc"] not in modes:
                 problems.append(RowProblem(number, "统一社会信用代码", r["uscc"],
@@ -109,6 +113,18 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
             if r["deadline"] is not None and not r["problem"]:
                 problems.append(RowProblem(number, "是否发现问题", "否",
                                            "a 整改期限 is given, so a problem was found: write 是"))
+            if r["problem"] and not r["checked"]:
+                problems.append(RowProblem(number, "是否检查", "否",
+                                           "an item that was not checked cannot have a finding: write 是, "
+                                           "or 否 under 是否发现问题"))
+            done = results.get(r["uscc"])
+            if r["deadline"] is not None and done is not None and r["deadline"] < done.date:
+                problems.append(RowProblem(number, "整改期限", r["deadline"].isoformat(),
+                                           f"before the inspection ({done.date.isoformat()}); give the deadline "
+                                           "the 责令改正 set"))
+            if r["problem"] and done is not None and done.result == "未发现问题":
+                warnings.append(f"row {number}: {r['uscc']} {r['item']} found a problem, but the firm's recorded "
+                                "检查结果 is 未发现问题; the public sheet would show both: correct one of them")
             if r["escalate"] and modes.get(r["uscc"], "现场") == "现场":
                 problems.append(RowProblem(number, "转现场检查", "是",
                                            "this firm was checked on site; only an off-site (非现场) or "
@@ -132,7 +148,7 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
                 "count": len(records), "items_sha256": items_sha256(session, draw_id),
                 "followups_sha256": followups_sha256(session, draw_id)}
         ledger.append(session, at, body, draw_id)
-        return ItemsSummary(draw_id, at.sequence, len(records), opened)
+        return ItemsSummary(draw_id, at.sequence, len(records), opened, warnings)
 
 
 def _open(session: Session, draw_id: int, uscc: str, item: str, kind: str, reason: str,
