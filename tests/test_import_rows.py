@@ -200,3 +200,20 @@ def test_excel_date_cells_read_as_dates_in_text_columns_and_in_messages(sqlite_u
     wb.save(tmp_path / "p.xlsx")
     assert _problems(import_positive_list, engine, tmp_path / "p.xlsx")[1] == [
         RowProblem(2, "有效期至", "2026-02-28", "ends before it starts (2026-03-01); check both dates")]
+
+
+def test_an_unknown_inspection_kind_lists_each_accepted_word_once(sqlite_url: str, tmp_path: Path) -> None:
+    from inspect_sched.store.importers import import_history
+
+    f = _csv(tmp_path / "h.csv", ["统一社会信用代码", "检查日期", "检查类型"], [[A, "2026-01-05", "抽查"]])
+    assert _problems(import_history, get_engine(sqlite_url), f)[1] == [RowProblem(
+        2, "检查类型", "抽查", "unknown value; accepted: random/双随机; special/专项; complaint/信访/投诉")]
+    f = _csv(tmp_path / "h2.csv", ["统一社会信用代码", "检查日期", "检查类型"], [[A, "2026-01-05", "信访/投诉"]])
+    assert import_history(get_engine(sqlite_url), f).inserted == 1  # still accepted as written
+
+
+def test_an_excel_serial_number_in_a_date_column_is_explained(tmp_path: Path) -> None:
+    f = _csv(tmp_path / "r.csv", ["统一社会信用代码", "检查日期", "检查结果"], [[A, "46082", "未发现问题"]])
+    assert _problems(parse_results_file, f)[1] == [RowProblem(
+        2, "检查日期", "46082", "expected a date like 2026-12-01, 2026/12/1 or 2026年12月1日; 46082 looks like Excel's "
+        "serial number for 2026-03-01: format the column as a date in Excel, or type the date")]

@@ -125,6 +125,9 @@ def _nfkc(value: str) -> str:
 def _accepted(mapping: Mapping[str, object]) -> str:
     groups: dict[object, list[str]] = {}
     for word, canonical in mapping.items():
+        # "信访/投诉" is accepted as written, but listing it would read as its parts twice.
+        if "/" in word and all(part in mapping for part in word.split("/")):
+            continue
         groups.setdefault(canonical, []).append(word)
     return "; ".join("/".join(words) for words in groups.values())
 
@@ -235,7 +238,7 @@ class _Row:
             return None
         value = parse_date(raw)
         if isinstance(value, str):
-            self._bad(name, raw, value)
+            self._bad(name, raw, value + _serial_date_hint(raw))
             return None
         return value
 
@@ -263,6 +266,17 @@ class _Row:
 
 
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _serial_date_hint(raw: Cell) -> str:
+    """A date cell Excel shows as its serial number (days since 1899-12-30) when the column is
+    formatted as a number or text."""
+    text = str(raw).strip()
+    if text.isdigit() and 20000 <= int(text) <= 80000:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=int(text))
+        return (f"; {text} looks like Excel's serial number for {day.isoformat()}: format the column as a date "
+                "in Excel, or type the date")
+    return ""
 
 
 def _excel_number_hint(raw: str) -> str:
