@@ -429,7 +429,7 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     bodies = ["、".join(units(everyone, d)) for d in ("市场监管", "生态环境")]  # one per department
     assert side["authority"] == bodies
     facts = _preamble_facts(tmp_path / "pub" / "public-draw-1.xlsx")
-    assert facts["检查实施机关"] == "、".join(bodies) + "（抽查方案未设置 authority，按检查人员所属单位列示）"
+    assert facts["检查实施机关"] == "、".join(bodies) + "（抽查方案未列明检查实施机关，按检查人员所属单位列示）"
     assert facts["联合抽查部门"] == "；".join(f"{d}（{'、'.join(units(everyone, d))}）" for d in ("市场监管", "生态环境"))
     # Corrected results where no 市场监管 staff checked: that department's body is 未设置 in the
     # sidecar and the fact line, and nowhere else (not among the bodies, not in a row).
@@ -446,7 +446,7 @@ def test_joint_task_sheet_shows_departments_and_units_and_the_public_sheet_the_b
     public = list(csv.DictReader(io.StringIO((tmp_path / "pub2" / "public-draw-1.csv").read_text("utf-8-sig"))))
     assert {row["检查实施机关"] for row in public} == {"、".join(only)}
     facts = _preamble_facts(tmp_path / "pub2" / "public-draw-1.xlsx")
-    assert facts["检查实施机关"] == "、".join(only) + "（抽查方案未设置 authority，按检查人员所属单位列示）"
+    assert facts["检查实施机关"] == "、".join(only) + "（抽查方案未列明检查实施机关，按检查人员所属单位列示）"
     assert facts["联合抽查部门"] == f"市场监管（未设置）；生态环境（{'、'.join(only)}）"
     # One body named for the whole joint task: every row names it, whoever checked.
     one = _write(tmp_path / "one.toml", 'authority = "株洲市人民政府"\ncross_district_exempt = ["市场监管"]\n' + full)

@@ -246,7 +246,7 @@ def test_replacement_removed_firm_and_superseded_draw_on_the_sheet(db_url: str, 
     assert cells == {other.uscc: names[other.uscc], repl.uscc: f"{names[repl.uscc]}（补充抽取）"}
     preamble = _preamble(tmp_path / "p" / "public-draw-1.xlsx")
     # No authority in the policy: the units of the staff who checked (small_pool's one unit), said so.
-    assert "检查实施机关：市生态环境保护综合行政执法支队（抽查方案未设置 authority，按检查人员所属单位列示）" in preamble
+    assert "检查实施机关：市生态环境保护综合行政执法支队（抽查方案未列明检查实施机关，按检查人员所属单位列示）" in preamble
     assert not [line for line in preamble if line.startswith("说明：本次抽取已被")]
 
     draw(engine, tmp_path / "b", seed="22222222222222222222", reason="抽取时名录库未更新")
@@ -303,7 +303,7 @@ def test_no_authority_and_no_units_says_the_policy_names_none(db_url: str, tmp_p
     cli_ok(db_url, "results", "import", str(tmp_path / "r.csv"), "--draw", "1")
     cli_ok(db_url, "publish", "--draw", "1", "--out", str(tmp_path / "p"), "--format", "csv,xlsx")
     preamble = _preamble(tmp_path / "p" / "public-draw-1.xlsx")
-    assert [line for line in preamble if line.startswith("检查实施机关")] == ["检查实施机关：（抽查方案未设置 authority）"]
+    assert [line for line in preamble if line.startswith("检查实施机关")] == ["检查实施机关：（抽查方案未列明检查实施机关）"]
     raw = (tmp_path / "p" / "public-draw-1.csv").read_bytes().decode("utf-8-sig")
     assert [r["检查实施机关"] for r in _table(list(csv.reader(io.StringIO(raw))))] == [""]
     assert json.loads((tmp_path / "p" / "public-draw-1.json").read_text("utf-8"))["authority"] == []

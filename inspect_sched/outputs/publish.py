@@ -233,8 +233,8 @@ def build_sheet(session: Session, draw_id: int, version: int, published_on: dt.d
     facts = [
         f"抽查期间：{period_text(draw.period)}（{p.first_day.isoformat()} 至 {p.last_day.isoformat()}）",
         f"抽查任务：{draw.task}",
-        f"检查实施机关：{authority or '（抽查方案未设置 authority）'}"
-        + ("（抽查方案未设置 authority，按检查人员所属单位列示）" if named is None and authority else ""),
+        f"检查实施机关：{authority or '（抽查方案未列明检查实施机关）'}"
+        + ("（抽查方案未列明检查实施机关，按检查人员所属单位列示）" if named is None and authority else ""),
         *([f"联合抽查部门：{'；'.join(f'{d}（{b}）' for d, b in joint)}"] if joint else []),
         f"抽取编号：第 {draw.id} 号（抽取账本第 {draw.sequence} 条）",
         f"随机种子：{draw.seed}",
