@@ -401,9 +401,40 @@ def test_a_corrected_history_row_is_warned_about_and_replace_makes_the_history_t
     assert len(rows_of(db_url, HistoryEntry, "uscc")) == 3
     out = run(db_url, "import", "history", fixed, "--replace")
     assert "2 rows — 0 inserted, 0 updated, 2 unchanged, 1 deleted (not in the file)" in out.output
-    assert "warning" not in out.output
+    assert "already stored" not in out.output  # no second-inspection warning under --replace
+    assert f"warning: 1 imported inspection(s) deleted (not in the file): {U1} 2025-03-01 random;" in out.output
     assert rows_of(db_url, HistoryEntry, "uscc", "date", "kind", "inspector_ids") == sorted([
         (U1, dt.date(2025, 3, 1), "random", "A;D"), (U2, dt.date(2025, 4, 1), "random", "C")])
+
+
+def test_history_replace_never_deletes_what_a_draws_results_recorded(db_url, tmp_path):
+    """--replace makes the *imported* history the file: the inspections that a draw's results
+    recorded stay (they are the ledger's, not the file's), and what is deleted is listed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from helpers import draw, drawn_firms, full_results, results_csv, small_pool
+
+    engine = get_engine(db_url)
+    small_pool(engine)
+    draw(engine, tmp_path / "b")
+    run(db_url, "results", "import", str(results_csv(tmp_path / "r.csv", full_results(engine, 1))), "--draw", "1")
+    recorded = sorted(f.uscc for f in drawn_firms(engine, 1))
+    header = ["uscc", "date", "kind", "inspector_ids"]
+    run(db_url, "import", "history", write_file(tmp_path / "h1", header, [[U1, "2025-03-01", "random", "A"],
+                                                                      [U2, "2025-04-01", "random", "B"]]))
+    out = run(db_url, "import", "history", write_file(tmp_path / "h2", header, [[U2, "2025-04-01", "random", "B"]]),
+              "--replace")
+    assert out.exit_code == 0, out.output
+    assert "1 unchanged, 1 deleted (not in the file)" in out.output
+    assert (f"warning: 1 imported inspection(s) deleted (not in the file): {U1} 2025-03-01 random; their firms "
+            "count as not inspected then for plans made from now on (results recorded by draws are kept)") in out.output
+    from sqlmodel import select as sm_select
+
+    with Session(engine) as s:
+        by_draw = sorted(h.uscc for h in s.exec(sm_select(HistoryEntry).where(HistoryEntry.draw_id == 1)))
+        imported = [(h.uscc, h.date) for h in s.exec(sm_select(HistoryEntry).where(HistoryEntry.draw_id.is_(None)))]
+    assert by_draw == recorded and imported == [(U2, dt.date(2025, 4, 1))]
 
 
 def test_a_history_row_dated_after_today_is_warned_about(db_url, tmp_path):

@@ -142,7 +142,7 @@ def _warn_unused_plans(state: AppState) -> None:
     plans = [p.plan_id for p in list_plans(state.engine()) if p.used_by is None]
     if plans:
         click.echo(f"warning: plan(s) {', '.join(map(str, plans))} were made before this import and keep "
-                   "their frozen inputs: a draw from them does not see these inspections; make a new plan "
+                   "their frozen inputs: a draw from them does not see this import's changes; make a new plan "
                    "if they should count", err=True)
 
 

@@ -475,14 +475,19 @@ def _write_chunk(session: Session, kind: _Kind, records: list[dict[str, Any]],
     return len(to_insert), len(to_update), unchanged
 
 
-def _delete_absent(session: Session, kind: _Kind, keep: Mapping[tuple, int]) -> int:
+def _delete_absent(session: Session, kind: _Kind, keep: Mapping[tuple, int]) -> list[tuple]:
+    """Delete the stored rows whose key is not in ``keep``; their keys. History recorded by a
+    draw's results (``draw_id`` set) is never the file's to delete: only imported rows are."""
     assert kind.model is not None
     tbl = kind.model.__table__  # type: ignore[attr-defined]
     cols = [tbl.c[k] for k in kind.key]
-    gone = [row[0] for row in session.execute(select(tbl.c.id, *cols)) if tuple(row[1:]) not in keep]
-    for chunk in _chunks(iter(gone), _CHUNK):
+    query = select(tbl.c.id, *cols)
+    if kind.name == "history":
+        query = query.where(tbl.c.draw_id.is_(None))
+    gone = [(row[0], tuple(row[1:])) for row in session.execute(query) if tuple(row[1:]) not in keep]
+    for chunk in _chunks(iter(i for i, _ in gone), _CHUNK):
         session.execute(delete(tbl).where(tbl.c.id.in_(chunk)))
-    return len(gone)
+    return sorted(k for _, k in gone)
 
 
 def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress: Progress | None) -> ImportSummary:
@@ -542,7 +547,13 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
             if problems:
                 raise InputFileError(table.path, problems)
             if replace:
-                deleted = _delete_absent(session, kind, first)
+                gone = _delete_absent(session, kind, first)
+                deleted = len(gone)
+                if kind.name == "history" and gone:
+                    listed = "; ".join(f"{u} {d.isoformat()} {k}" for u, d, k, _ids in gone[:10])
+                    warnings.append(f"{deleted} imported inspection(s) deleted (not in the file): {listed}"
+                                    + (" …" if deleted > 10 else "") + "; their firms count as not inspected "
+                                    "then for plans made from now on (results recorded by draws are kept)")
     except IntegrityError:
         # Only another writer can cause this: the file itself was checked for duplicate keys.
         raise InspectSchedError(
