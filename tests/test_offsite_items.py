@@ -305,6 +305,26 @@ def test_item_results_that_contradict_themselves_or_the_result_are_refused_or_wa
             "未发现问题; the public sheet would show both: correct one of them") in out
 
 
+def test_follow_ups_edited_by_hand_are_not_laundered_by_the_next_items_import(db_url: str, tmp_path: Path) -> None:
+    _offsite_draw(db_url, tmp_path)
+    engine = get_engine(db_url)
+    firms = [f.uscc for f in drawn_firms(engine, 1) if f.uscc not in LISTED]
+    good = _write(tmp_path / "good.csv", "统一社会信用代码,抽查事项,是否发现问题,处理措施,整改期限\n"
+                  f"{firms[0]},污染物排放情况,是,责令改正,2026-11-01\n")
+    cli_ok(db_url, "results", "items", str(good), "--draw", "1")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE followup SET deadline = '2027-06-30'"))
+    other = _write(tmp_path / "other.csv", "统一社会信用代码,抽查事项,是否发现问题\n"
+                   f"{firms[1]},污染物排放情况,否\n")
+    code, output = run(db_url, "results", "items", str(other), "--draw", "1")
+    assert code == 1 and ("draw 1: follow-ups changed since ledger entry 2 (one was added, deleted, or its reason or "
+                          "deadline edited outside `results items`); nothing was imported") in " ".join(output.split())
+    with Session(engine) as s:
+        assert len(list(s.exec(select(ItemResult)))) == 1
+    code, output = run(db_url, "ledger", "verify")
+    assert code == 1 and "follow-ups changed since ledger entry 2" in output
+
+
 def test_item_catalogue_import_and_clear_of_items_outside_it(db_url: str, tmp_path: Path) -> None:
     small_pool(get_engine(db_url), firms=30)
     cat = _write(tmp_path / "items.csv", "\n".join([

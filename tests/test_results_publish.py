@@ -156,6 +156,27 @@ def test_cycle_import_publish_verify(drawn: tuple[str, int], tmp_path: Path) -> 
         assert (again / p.name).read_bytes() == p.read_bytes(), p.name
 
 
+def test_a_result_edited_by_hand_is_not_laundered_by_the_next_import(drawn: tuple[str, int], tmp_path: Path) -> None:
+    """A new results import hashes the draw's results as they stand: on top of a hand edit it
+    would make the edit look vouched for. It refuses instead, naming the change, and records
+    nothing."""
+    url, draw_id = drawn
+    engine = get_engine(url)
+    rows = full_results(engine, draw_id)
+    run(url, "results", "import", str(results_csv(tmp_path / "r.csv", rows)), "--draw", "1")
+    edited = rows[0]["uscc"]
+    with Session(engine) as s:
+        s.execute(update(Result).where(Result.uscc == edited).values(result="未发现问题", measures=""))
+        s.commit()
+    entries = len(run(url, "ledger", "list").splitlines())
+    one = [{**rows[1], "result": "责令改正", "measures": "下达责令改正违法行为决定书"}]
+    out = run(url, "results", "import", str(results_csv(tmp_path / "one.csv", one)), "--draw", "1", code=1)
+    assert ("draw 1: results changed since ledger entry 2 (a result row was edited, added or deleted outside "
+            "`results import`); nothing was imported: a new import would vouch for that change") in " ".join(out.split())
+    assert len(run(url, "ledger", "list").splitlines()) == entries
+    assert "results changed since ledger entry 2" in run(url, "ledger", "verify", code=1)
+
+
 def test_reimport_replaces_result_and_history(drawn: tuple[str, int], tmp_path: Path) -> None:
     url, draw_id = drawn
     engine = get_engine(url)

@@ -34,6 +34,7 @@ from inspect_sched.audit import ledger
 from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.errors import InputFileError, InspectSchedError, NotFoundError, RowProblem
 from inspect_sched.schema.periods import today_china, utc_timestamp
+from inspect_sched.services.vouched import refuse_if_edited
 from inspect_sched.store.db import ensure_schema, session_scope
 from inspect_sched.store.importers import parse_item_results_file
 from inspect_sched.store.models import Draw, FollowUp, ItemResult, LedgerEntry, Result
@@ -94,6 +95,7 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
         raise InputFileError(str(path), message="has no item result rows; nothing was imported")
     with session_scope(engine) as session:
         at = ledger.head(session)
+        refuse_if_edited(session, "items", draw_id, check_items_entry, "item results and follow-ups")
         items = draw_items(session, draw_id)
         modes = firm_modes(session, draw_id)
         problems: list[RowProblem] = []

@@ -50,6 +50,7 @@ from inspect_sched.audit.bundle import sha256_hex
 from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, RowProblem
 from inspect_sched.schema.periods import CHINA, parse_period, utc_timestamp
+from inspect_sched.services.vouched import refuse_if_edited
 from inspect_sched.store.db import session_scope
 from inspect_sched.store.importers import ResultRow, ResultsFile, read_results_file
 from inspect_sched.store.models import Draw, HistoryEntry, Inspector, LedgerEntry, Result
@@ -152,6 +153,7 @@ def import_results(engine: Engine, path: str | Path, draw_id: int) -> ResultsSum
     with session_scope(engine) as session:
         at = ledger.head(session)  # lock first, so the checks and the hash see a stable draw
         draw = require_draw(session, draw_id)
+        refuse_if_edited(session, "results", draw_id, check_results_entry, "results")
         # Drawn firms, replacements (SPEC §7) and removed firms (a closed firm's own result,
         # e.g. 已关闭或停产, is published too), each with its current team.
         firms = {f.uscc: f for f in current_firms(session, draw_id)}
