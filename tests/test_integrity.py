@@ -64,6 +64,29 @@ def test_a_plan_is_used_once(db_url: str, tmp_path: Path) -> None:
     assert dbdump.dump(db_url) == before and not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("edit", ["file", "settings"])
+def test_a_plan_changed_after_it_was_made_is_refused_by_draw(db_url: str, tmp_path: Path, edit: str) -> None:
+    """A plan's frozen inputs are what its published commitment pins: drawing from edited ones
+    would publish a bundle whose commitment no longer matches. draw refuses, before anything."""
+    small_pool(get_engine(db_url))
+    out = cli_ok(db_url, "plan", "--period", "2026-12")
+    commitment = re.search(r"[0-9a-f]{64}", out).group(0)  # type: ignore[union-attr]
+    with Session(get_engine(db_url)) as s:
+        if edit == "file":
+            f = s.get(PlanFile, (1, "inputs/history.csv"))
+            assert f is not None
+            f.content = f.content + b"91430200MA4L00001X,2026-11-01,random,\n"
+            s.add(f)
+        else:
+            s.execute(text("UPDATE plan SET filters_json = '{\"district\": [\"荷塘区\"]}'"))
+        s.commit()
+    before = dbdump.dump(db_url)
+    code, out = run(db_url, "draw", "--plan", "1", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))
+    assert code == 1 and (f"plan 1: its stored frozen files or settings no longer give the commitment it published "
+                          f"({commitment[:16]}…): they were changed after it was made") in " ".join(out.split())
+    assert dbdump.dump(db_url) == before and not (tmp_path / "a").exists()
+
+
 def test_a_stale_plan_is_refused_and_a_fresh_one_excludes_the_drawn_firms(db_url: str, tmp_path: Path) -> None:
     small_pool(get_engine(db_url))
     cli_ok(db_url, "plan", "--period", "2027-01")  # plan 1, frozen before December is drawn

@@ -435,6 +435,10 @@ def make_draw(
     with session_scope(engine) as session:
         if plan_id is not None:
             plan, spec, input_files = load_plan(session, plan_id)
+            if plan_commitment(spec, input_files) != plan.commitment:
+                raise DrawError(f"plan {plan_id}: its stored frozen files or settings no longer give the commitment "
+                                f"it published ({plan.commitment[:16]}…): they were changed after it was made. "
+                                "`ledger verify` names the change; make a new plan. Nothing was recorded")
             if period is not None and parse_period(period).label != spec.period.label:
                 raise DrawError(f"plan {plan_id} is for period {spec.period.label}, not {period}; "
                                 "give the plan's period or make a new plan")
