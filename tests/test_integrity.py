@@ -269,7 +269,7 @@ def test_a_near_task_name_is_a_separate_task_and_the_draw_says_so(db_url: str, t
     assert "is also live" not in out and "close to" not in out  # no overlap: nothing to confuse it with
 
 
-@pytest.mark.parametrize("invisible", ["\ufe00", "\u034f", "\u3164", "\U000e0101"])
+@pytest.mark.parametrize("invisible", ["\ufe00", "\u034f", "\u3164", "\U000e0101", "\u2800"])
 def test_a_task_name_with_an_invisible_mark_is_refused(db_url: str, tmp_path: Path, invisible: str) -> None:
     small_pool(get_engine(db_url))
     code, out = run(db_url, "draw", "--period", "2026-12", "--seed", "1", "--task", f"日常双随机抽查{invisible}x",
@@ -589,3 +589,16 @@ def test_ledger_verify_answers_a_malformed_database_without_traceback(db_url: st
     code, out = run(db_url, "ledger", "verify")
     assert code == 1 and "problem(s)" in out
     run(db_url, "ledger", "list")  # must not crash either
+
+
+def test_a_blank_looking_or_overlong_redraw_reason_is_refused(db_url: str, tmp_path: Path) -> None:
+    small_pool(get_engine(db_url))
+    cli_ok(db_url, "draw", "--period", "2026-12", "--seed", SEED, "--out", str(tmp_path / "a"))
+    before = dbdump.dump(db_url)
+    code, out = run(db_url, "draw", "--period", "2026-12", "--seed", "1", "--reason", "\u2800",
+                    "--out", str(tmp_path / "b"))
+    assert code == 1 and "invisible control or format character" in out
+    code, out = run(db_url, "draw", "--period", "2026-12", "--seed", "1", "--reason", "因" * 501,
+                    "--out", str(tmp_path / "b"))
+    assert code == 1 and "--reason is 501 characters; keep it under 500" in out
+    assert dbdump.dump(db_url) == before and not (tmp_path / "b").exists()

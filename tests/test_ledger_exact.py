@@ -455,3 +455,13 @@ def test_a_file_edited_with_sql_replace_is_named_like_any_other_change(engine: E
     url = str(engine.url)
     cli_ok(url, "export", "--draw", "1", "--out", str(tmp_path / "x"))
     assert (tmp_path / "x" / "frame.csv").read_bytes().startswith(b"uscc,")
+
+
+def test_a_file_replaced_by_a_number_is_named(engine: Engine) -> None:
+    con = sqlite3.connect(str(engine.url.database))
+    con.execute("UPDATE draw_file SET content = 5 WHERE draw_id = 1 AND name = 'frame.csv'")
+    con.commit()
+    con.close()
+    problems = _problems(engine)
+    assert problems[0] == f"{W1}: stored frame.csv was changed"
+    assert all(p.startswith("draw 1: amendment 1") for p in problems[1:])  # re-derived from the broken frame

@@ -63,10 +63,10 @@ def id_problem(value: str) -> str | None:
 
 
 # Characters that display as nothing but are not Cc/Cf (Unicode Default_Ignorable_Code_Point,
-# plus the Hangul fillers): in a name that identifies something (a task), they would make two
+# plus the Hangul fillers and the blank braille pattern): in a name that identifies something (a task), they would make two
 # names that look the same compare different.
 _IGNORABLE = (
-    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x3164, 0x3164),
+    (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800), (0x3164, 0x3164),
     (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
 

@@ -93,10 +93,17 @@ def normalize_task(task: str) -> str:
     return _clean(task, "the task name", "the task name is empty; give --task NAME")
 
 
+MAX_REASON = 500  # as an amendment's reason: it is shown on the public sheet
+
+
 def check_reason(reason: str | None) -> str | None:
     if reason is None:
         return None
-    return _clean(reason, "--reason", "--reason is empty; say why the draw is made again")
+    cleaned = _clean(reason, "--reason", "--reason is empty; say why the draw is made again")
+    if len(cleaned) > MAX_REASON:
+        raise DrawError(f"--reason is {len(cleaned)} characters; keep it under {MAX_REASON} (it is shown on the "
+                        "public sheet)")
+    return cleaned
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ class Bytes(TypeDecorator[bytes]):
     def process_result_value(self, value: object, dialect: object) -> bytes | None:
         if isinstance(value, str):
             return value.encode("utf-8", "surrogatepass")
+        if isinstance(value, int | float):  # SQLite keeps what a hand edit wrote, a number too
+            return str(value).encode("ascii")
         return value  # type: ignore[return-value]
 
 class Enterprise(EnterpriseBase, table=True):  # type: ignore[misc,valid-type,call-arg]
