@@ -325,6 +325,30 @@ def test_follow_ups_edited_by_hand_are_not_laundered_by_the_next_items_import(db
     assert code == 1 and "follow-ups changed since ledger entry 2" in output
 
 
+def test_a_reimport_says_when_it_moves_a_deadline_and_never_changes_a_closed_follow_up(db_url: str,
+                                                                                       tmp_path: Path) -> None:
+    _offsite_draw(db_url, tmp_path)
+    engine = get_engine(db_url)
+    a, b = [f.uscc for f in drawn_firms(engine, 1) if f.uscc not in LISTED][:2]
+    head = "统一社会信用代码,抽查事项,是否发现问题,处理措施,整改期限\n"
+    first = _write(tmp_path / "1.csv", head + f"{a},污染物排放情况,是,责令改正,2026-12-20\n"
+                   f"{b},污染物排放情况,是,责令改正,2026-12-21\n")
+    out = cli_ok(db_url, "results", "items", str(first), "--draw", "1")
+    assert f"follow-up opened: 责令改正 {a} 污染物排放情况 by 2026-12-20" in out
+    cli_ok(db_url, "followups", "close", "2", "--date", today_cn(), "--evidence", "复查记录1号")
+    moved = _write(tmp_path / "2.csv", head + f"{a},污染物排放情况,是,责令改正,2027-01-31\n")
+    out = cli_ok(db_url, "results", "items", str(moved), "--draw", "1")
+    assert f"follow-up deadline moved: 责令改正 {a} 污染物排放情况 from 2026-12-20 to 2027-01-31" in out
+    closed = _write(tmp_path / "3.csv", head + f"{b},污染物排放情况,是,责令改正,2027-06-30\n")
+    code, out = run(db_url, "results", "items", str(closed), "--draw", "1")
+    assert code == 1 and ("row 2, column '整改期限': '2027-06-30' — follow-up 2 (责令改正) was closed on "
+                          f"{today_cn()}; a closed follow-up is not changed") in " ".join(out.split())
+    with Session(engine) as s:
+        assert {f.id: f.deadline for f in s.exec(select(FollowUp))} == {1: dt.date(2027, 1, 31),
+                                                                        2: dt.date(2026, 12, 21)}
+    assert "ledger verified" in cli_ok(db_url, "ledger", "verify")
+
+
 def test_item_catalogue_import_and_clear_of_items_outside_it(db_url: str, tmp_path: Path) -> None:
     small_pool(get_engine(db_url), firms=30)
     cat = _write(tmp_path / "items.csv", "\n".join([

@@ -79,7 +79,7 @@ class ItemsSummary:
 
     def __str__(self) -> str:
         lines = [f"draw {self.draw_id}: {self.rows} item result(s) recorded; ledger entry #{self.sequence}"]
-        lines += [f"  follow-up opened: {o}" for o in self.opened]
+        lines += [f"  follow-up {o}" for o in self.opened]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -127,6 +127,14 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
             if r["problem"] and done is not None and done.result == "未发现问题":
                 warnings.append(f"row {number}: {r['uscc']} {r['item']} found a problem, but the firm's recorded "
                                 "检查结果 is 未发现问题; the public sheet would show both: correct one of them")
+            for kind in (["rectify"] if r["deadline"] is not None else []) + (["onsite"] if r["escalate"] else []):
+                f = _followup(session, draw_id, r["uscc"], r["item"], kind)
+                if f is not None and f.closed_on is not None and (f.deadline != r["deadline"] or (
+                        kind == "rectify" and f.reason != r["measures"])):
+                    problems.append(RowProblem(number, "整改期限", r["deadline"].isoformat() if r["deadline"] else "",
+                                               f"follow-up {f.id} ({KIND_LABEL[kind]}) was closed on "
+                                               f"{f.closed_on.isoformat()}; a closed follow-up is not changed. "
+                                               "Leave this row as it was, or record a new finding"))
             if r["escalate"] and modes.get(r["uscc"], "现场") == "现场":
                 problems.append(RowProblem(number, "转现场检查", "是",
                                            "this firm was checked on site; only an off-site (非现场) or "
@@ -153,15 +161,26 @@ def import_item_results(engine: Engine, path: str | Path, draw_id: int) -> Items
         return ItemsSummary(draw_id, at.sequence, len(records), opened, warnings)
 
 
+def _followup(session: Session, draw_id: int, uscc: str, item: str, kind: str) -> FollowUp | None:
+    return session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id, FollowUp.uscc == uscc,
+                                               FollowUp.item == item, FollowUp.kind == kind)).first()
+
+
 def _open(session: Session, draw_id: int, uscc: str, item: str, kind: str, reason: str,
           deadline: dt.date | None) -> str:
-    f = session.exec(select(FollowUp).where(FollowUp.draw_id == draw_id, FollowUp.uscc == uscc,
-                                            FollowUp.item == item, FollowUp.kind == kind)).first()
+    f = _followup(session, draw_id, uscc, item, kind)
+    what = f"{KIND_LABEL[kind]} {uscc} {item}"
+    if f is not None and f.closed_on is not None:
+        return f"unchanged: {what} (closed on {f.closed_on.isoformat()})"
+    moved = f is not None and f.deadline != deadline
+    before = f.deadline.isoformat() if f is not None and f.deadline else "none"
     if f is None:
         f = FollowUp(draw_id=draw_id, uscc=uscc, item=item, kind=kind, created_at=utc_timestamp())
     f.reason, f.deadline = reason, deadline
     session.add(f)
-    return f"{KIND_LABEL[kind]} {uscc} {item}" + (f" by {deadline.isoformat()}" if deadline else "")
+    if moved:
+        return f"deadline moved: {what} from {before} to {deadline.isoformat() if deadline else 'none'}"
+    return ("opened: " if f.id is None else "kept: ") + what + (f" by {deadline.isoformat()}" if deadline else "")
 
 
 def close_followup(engine: Engine, followup_id: int, day: dt.date, evidence: str) -> FollowUp:
