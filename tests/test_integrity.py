@@ -528,7 +528,12 @@ def test_ledger_head_and_verify_head_catch_a_removed_last_draw(db_url: str, tmp_
     assert "is in the chain" in cli_ok(db_url, "ledger", "verify", "--head", head)
     # The whole line `ledger head` printed, pasted, is read; a shortened hash is a usage error.
     pasted = cli_ok(db_url, "ledger", "head").strip()
-    assert f"published head {head} is in the chain" in cli_ok(db_url, "ledger", "verify", "--head", pasted.upper())
+    assert f"published head {head} is in the chain (entry #2)\n" in cli_ok(db_url, "ledger", "verify", "--head",
+                                                                           pasted.upper())
+    with Session(engine) as s:
+        first = s.get(LedgerEntry, 1).hash  # type: ignore[union-attr]
+    assert (f"published head {first} is in the chain (entry #1); entry 2 was added after it, and only a head "
+            "published later pins them") in cli_ok(db_url, "ledger", "verify", "--head", first)
     code, out = run(db_url, "ledger", "verify", "--head", head[:12])
     assert code == 2 and "give the full 64-character hash that `ledger head` printed (got 12 characters)" in out
     with Session(engine) as s:  # remove the last draw cleanly, everywhere

@@ -294,7 +294,13 @@ def ledger_verify_cmd(state: AppState, head: str | None) -> None:
         raise VerificationError([f"ledger: {len(problems)} problem(s):", *(f"  {printable(p)}" for p in problems)])
     click.echo(f"ledger verified: {count} entries, chain intact")
     if head:
-        click.echo(f"published head {head.strip().lower()} is in the chain")
+        from inspect_sched.services.ledger import head_position
+
+        at = head_position(state.engine(), head)
+        added = f"entry {count} was" if at is not None and at + 1 == count else f"entries {(at or 0) + 1}–{count} were"
+        later = (f"; {added} added after it, and only a head published later pins them"
+                 if at is not None and at < count else "")
+        click.echo(f"published head {head} is in the chain (entry #{at}){later}")
 
 
 @ledger_group.command("head")

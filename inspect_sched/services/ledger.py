@@ -34,3 +34,9 @@ def verify_ledger(engine: Engine, head: str | None = None) -> tuple[list[str], i
         if head is not None:
             problems += ledger.head_problems(entries, head)
         return problems, len(entries)
+
+
+def head_position(engine: Engine, head: str) -> int | None:
+    """The sequence of the entry whose hash is ``head``, or None."""
+    with Session(engine) as session:
+        return next((e.sequence for e in ledger.entries(session) if e.hash == head.strip().lower()), None)
