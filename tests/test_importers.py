@@ -407,6 +407,16 @@ def test_a_corrected_history_row_is_warned_about_and_replace_makes_the_history_t
         (U1, dt.date(2025, 3, 1), "random", "A;D"), (U2, dt.date(2025, 4, 1), "random", "C")])
 
 
+def test_two_rows_of_one_inspection_with_other_inspectors_in_one_file_are_warned_about(db_url, tmp_path):
+    header = ["uscc", "date", "kind", "inspector_ids"]
+    out = run(db_url, "import", "history", write_file(tmp_path / "h", header, [
+        [U1, "2025-03-01", "random", "A;B"], [U1, "2025-03-01", "random", "A;C"], [U2, "2025-03-01", "random", "A"]]))
+    assert out.exit_code == 0 and "3 inserted" in out.output
+    assert (f"warning: {U1} 2025-03-01 random: twice in this file with other inspectors, so two inspections that day "
+            "(both count toward annual_cap); keep one row if they are one") in out.output
+    assert out.output.count("warning:") == 1
+
+
 def test_history_replace_never_deletes_what_a_draws_results_recorded(db_url, tmp_path):
     """--replace makes the *imported* history the file: the inspections that a draw's results
     recorded stay (they are the ledger's, not the file's), and what is deleted is listed."""

@@ -585,13 +585,19 @@ def _second_inspections(session: Session, records: list[dict[str, Any]]) -> list
                                .where(tbl.c.uscc.in_(usccs))):
         stored.setdefault((row[0], row[1], row[2]), set()).add(row[3])
     out = []
+    in_file: dict[tuple, set[str]] = {}  # earlier rows of this chunk (earlier chunks are stored by now)
     for r in records:
-        ids = stored.get((r["uscc"], r["date"], r["kind"]))
+        key = (r["uscc"], r["date"], r["kind"])
+        ids, here = stored.get(key), in_file.get(key)
         if ids and r["inspector_ids"] not in ids:
             out.append(f"{r['uscc']} {r['date'].isoformat()} {r['kind']}: already stored with inspectors "
                        f"{'; '.join(sorted(i or '(none)' for i in ids))}, so this row adds a second inspection that "
                        "day (both count toward annual_cap). If it corrects the stored row, import the corrected "
                        "file with --replace")
+        elif here and r["inspector_ids"] not in here:
+            out.append(f"{r['uscc']} {r['date'].isoformat()} {r['kind']}: twice in this file with other inspectors, "
+                       "so two inspections that day (both count toward annual_cap); keep one row if they are one")
+        in_file.setdefault(key, set()).add(r["inspector_ids"])
     return out
 
 
