@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inspect_sched.errors import InputFileError, RowProblem
-from inspect_sched.io.text import text_problem
+from inspect_sched.io.text import first_ten, text_problem
 
 MAX_CELL = 10_000
 _CHUNK = 1 << 20
@@ -244,9 +244,8 @@ def _refuse_mixed(path: str) -> None:
                 continue
             utf8_lines.append(number)
     if utf8_lines:
-        shown = ", ".join(str(n) for n in utf8_lines[:10]) + (" …" if len(utf8_lines) > 10 else "")
         raise InputFileError(
-            path, message=f"file {path} mixes encodings: line(s) {shown} are UTF-8, the rest GBK, so they would "
+            path, message=f"file {path} mixes encodings: line(s) {first_ten(utf8_lines, ', ')} are UTF-8, the rest GBK, so they would "
                           "import as garbled text. Open it in Excel and save it as CSV UTF-8, or fix those lines"
         )
 

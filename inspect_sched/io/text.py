@@ -16,7 +16,7 @@ CSV cell is kept from being read as a spreadsheet formula.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _FREE_TEXT_BREAKS = frozenset("\n\r\t")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,8 +63,8 @@ def id_problem(value: str) -> str | None:
 
 
 # Characters that display as nothing but are not Cc/Cf (Unicode Default_Ignorable_Code_Point,
-# plus the Hangul fillers and the blank braille pattern): in a name that identifies something (a task), they would make two
-# names that look the same compare different.
+# plus the Hangul fillers and the blank braille pattern): in a name that identifies something
+# (a task), they would make two names that look the same compare different.
 _IGNORABLE = (
     (0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800), (0x3164, 0x3164),
     (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
@@ -87,6 +87,12 @@ def clean_name(value: str, what: str) -> str:
         raise ValueError(f"{what} contains an invisible control or format character ({describe_char(c)}); "
                          "type it again without it")
     return text
+
+
+def first_ten(items: Sequence[object], sep: str) -> str:
+    """The first ten ``items`` joined by ``sep``, and " …" when there are more: a message names
+    a few, not thousands."""
+    return sep.join(map(str, items[:10])) + (" …" if len(items) > 10 else "")
 
 
 def printable(value: object) -> str:

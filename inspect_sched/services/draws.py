@@ -38,7 +38,7 @@ from inspect_sched.core.inputs import Inputs
 from inspect_sched.core.solve import derive
 from inspect_sched.errors import DrawError, NotFoundError
 from inspect_sched.io.fsutil import check_new_folder, discard_folder, publish_folder, stage_folder
-from inspect_sched.io.text import clean_name, seed_problem
+from inspect_sched.io.text import clean_name, first_ten, seed_problem
 from inspect_sched.schema.periods import Period, parse_period, utc_timestamp
 from inspect_sched.schema.policy import Policy, load_policy
 from inspect_sched.store.db import session_scope
@@ -148,23 +148,23 @@ def frame_warnings(inputs: Inputs, spec: DrawSpec, pool_districts: set[str] | No
         if inspector_districts:
             stray = sorted({f.district for f in inputs.firms} - inspector_districts)
             if stray:
-                shown = "、".join(stray[:10]) + (" …" if len(stray) > 10 else "")
-                out.append(f"{len(stray)} district(s) of the frame match no inspector's district ({shown}): "
-                           "the cross-district rule cannot apply to their firms; check the spelling in both pools")
+                out.append(f"{len(stray)} district(s) of the frame match no inspector's district "
+                           f"({first_ten(stray, '、')}): the cross-district rule cannot apply to their firms; "
+                           "check the spelling in both pools")
         rules = Rules.from_policy(spec.policy, spec.departments)
         nowhere = sorted(i.inspector_id for i in inputs.inspectors if i.active and not i.district
                          and i.department in spec.departments and rules.district_bound(i.department, i.unit))
         if nowhere:
-            shown = "、".join(nowhere[:10]) + (" …" if len(nowhere) > 10 else "")
-            out.append(f"{len(nowhere)} inspector(s) of the task have no 所属区县 ({shown}): the cross-district "
-                       "rule cannot keep them from their own district's firms; fill it in and import the pool again")
+            out.append(f"{len(nowhere)} inspector(s) of the task have no 所属区县 ({first_ten(nowhere, '、')}): "
+                       "the cross-district rule cannot keep them from their own district's firms; fill it in and "
+                       "import the pool again")
         if pool_districts:
             lost = sorted({i.district for i in inputs.inspectors if i.active and i.district
                            and i.department in spec.departments and i.district not in pool_districts
                            and rules.district_bound(i.department, i.unit)})
             if lost:
-                shown = "、".join(lost[:10]) + (" …" if len(lost) > 10 else "")
-                out.append(f"{len(lost)} inspector district(s) match no enterprise's district ({shown}): "
+                out.append(f"{len(lost)} inspector district(s) match no enterprise's district "
+                           f"({first_ten(lost, '、')}): "
                            "the cross-district rule cannot keep those inspectors from their own district's firms; "
                            "check the spelling in both pools")
     if isinstance(spec.policy.authority, str) and len(spec.departments) > 1:
@@ -378,7 +378,7 @@ def near_task_warnings(session: Session, period: Period, task: str) -> list[str]
         same = _same_task(d.task, task)
         if same and other.label == period.label:
             continue  # the redraw itself: _check_redraw speaks for it
-        redo = (f"To draw that task again, use --period {d.period} --task {d.task!r} with --reason TEXT")
+        redo = f"To draw that task again, use --period {d.period} --task {d.task!r} with --reason TEXT"
         if same:
             out.append(f"draw {d.id} for {d.period} has the same task and overlaps {period.label}: this draw is "
                        f"not a redraw of it, so draw {d.id} stays live and its firms stay due (they may be drawn "

@@ -44,7 +44,7 @@ from sqlmodel import Session, SQLModel
 from inspect_sched.core.inputs import join_list, split_list
 from inspect_sched.errors import InputFileError, InspectSchedError, RowProblem
 from inspect_sched.io.tabular import Cell, Table, read_table
-from inspect_sched.io.text import id_problem
+from inspect_sched.io.text import first_ten, id_problem
 from inspect_sched.schema import uscc as uscc_mod
 from inspect_sched.schema import vocab
 from inspect_sched.schema.entities import (
@@ -550,10 +550,10 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
                 gone = _delete_absent(session, kind, first)
                 deleted = len(gone)
                 if kind.name == "history" and gone:
-                    listed = "; ".join(f"{u} {d.isoformat()} {k}" for u, d, k, _ids in gone[:10])
-                    warnings.append(f"{deleted} imported inspection(s) deleted (not in the file): {listed}"
-                                    + (" …" if deleted > 10 else "") + "; their firms count as not inspected "
-                                    "then for plans made from now on (results recorded by draws are kept)")
+                    listed = first_ten([f"{u} {d.isoformat()} {k}" for u, d, k, _ids in gone], "; ")
+                    warnings.append(f"{deleted} imported inspection(s) deleted (not in the file): {listed}; their "
+                                    "firms count as not inspected then for plans made from now on (results "
+                                    "recorded by draws are kept)")
     except IntegrityError:
         # Only another writer can cause this: the file itself was checked for duplicate keys.
         raise InspectSchedError(
@@ -569,8 +569,7 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
     if len(warnings) > 10:
         warnings[10:] = [f"... and {len(warnings) - 10} more such row(s)"]
     if future:
-        rows = ", ".join(map(str, future[:10])) + (" …" if len(future) > 10 else "")
-        warnings.append(f"row(s) {rows}: dated after today ({today.isoformat()}); history holds past inspections, "
+        warnings.append(f"row(s) {first_ten(future, ', ')}: dated after today ({today.isoformat()}); history holds past inspections, "
                         "and a later date counts toward that year's annual_cap: check the dates")
     return ImportSummary(kind.label, inserted, updated, unchanged, total, deleted, shown, tuple(warnings))
 
