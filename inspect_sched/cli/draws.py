@@ -275,7 +275,7 @@ def _head_hash(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 @ledger_group.command("verify")
-@click.option("--head", "head", default=None, metavar="HASH", callback=lambda ctx, param, value: _head_hash(ctx, param, value),
+@click.option("--head", "head", default=None, metavar="HASH", callback=_head_hash,
               help="A head hash published earlier (`ledger head`): fail if it is no longer in the chain.")
 @pass_state
 @handle_errors
@@ -297,9 +297,10 @@ def ledger_verify_cmd(state: AppState, head: str | None) -> None:
         from inspect_sched.services.ledger import head_position
 
         at = head_position(state.engine(), head)
-        added = f"entry {count} was" if at is not None and at + 1 == count else f"entries {(at or 0) + 1}–{count} were"
-        later = (f"; {added} added after it, and only a head published later pins them"
-                 if at is not None and at < count else "")
+        later = ""
+        if at is not None and at < count:
+            added = f"entry {count} was" if at + 1 == count else f"entries {at + 1}–{count} were"
+            later = f"; {added} added after it, and only a head published later pins them"
         click.echo(f"published head {head} is in the chain (entry #{at}){later}")
 
 

@@ -8,10 +8,11 @@ publish ...) adds its line here; ``audit.ledger.verify`` reports any kind withou
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from inspect_sched.audit import ledger, publication
 from inspect_sched.services import amend, followups, results
+from inspect_sched.store.models import LedgerEntry
 
 LEDGER_CHECKS = ledger.LedgerChecks(
     entries={"results": results.check_results_entry, "amend": amend.check_amend_entry,
@@ -37,6 +38,6 @@ def verify_ledger(engine: Engine, head: str | None = None) -> tuple[list[str], i
 
 
 def head_position(engine: Engine, head: str) -> int | None:
-    """The sequence of the entry whose hash is ``head``, or None."""
+    """The sequence of the entry whose hash is ``head`` (as `ledger head` prints it), or None."""
     with Session(engine) as session:
-        return next((e.sequence for e in ledger.entries(session) if e.hash == head.strip().lower()), None)
+        return session.exec(select(LedgerEntry.sequence).where(LedgerEntry.hash == head)).first()

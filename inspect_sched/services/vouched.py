@@ -10,15 +10,12 @@ refuse a log that does not re-derive.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 from sqlmodel import Session, col, select
 
+from inspect_sched.audit.ledger import EntryCheck
 from inspect_sched.errors import InspectSchedError
 from inspect_sched.store.models import LedgerEntry
-
-EntryCheck = Callable[[Session, LedgerEntry, dict[str, Any]], list[str]]
 
 
 def refuse_if_edited(session: Session, kind: str, draw_id: int, check: EntryCheck, what: str) -> None:
