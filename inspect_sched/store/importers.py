@@ -409,6 +409,12 @@ def _records(table: Table, kind: _Kind, problems: list[RowProblem]) -> Iterator[
         yield number, (record if row.ok else None)
 
 
+def _repeat(table: Table, kind: _Kind, number: int, key: tuple, first_row: int) -> RowProblem:
+    """Row ``number`` repeats the key of ``first_row``: named by the key's columns and values."""
+    return RowProblem(number, " + ".join(table.column_name(k) for k in kind.key), " + ".join(str(v) for v in key),
+                      f"appears twice: already in row {first_row}; keep one of the two rows")
+
+
 def _check(table: Table, kind: _Kind) -> list[tuple[int, dict[str, Any]]]:
     """The rows of a file that is checked but not stored as it is (results, item results):
     ``(row number, record)`` of each, or ``InputFileError`` naming every bad cell and repeat.
@@ -421,11 +427,7 @@ def _check(table: Table, kind: _Kind) -> list[tuple[int, dict[str, Any]]]:
             continue
         key = tuple(record[k] for k in kind.key)
         if key in first:
-            names = " + ".join(table.column_name(k) for k in kind.key)
-            problems.append(RowProblem(
-                number, names, " + ".join(str(v) for v in key),
-                f"appears twice: already in row {first[key]}; keep one of the two rows",
-            ))
+            problems.append(_repeat(table, kind, number, key, first[key]))
         else:
             first[key] = number
             records.append((number, record))
@@ -520,11 +522,7 @@ def _import(engine: Engine, path: str | Path, name: str, replace: bool, progress
             elif kind.append:
                 unchanged += 1  # a later copy of a history row
             else:
-                names = " + ".join(table.column_name(k) for k in kind.key)
-                problems.append(RowProblem(
-                    number, names, " + ".join(str(v) for v in key),
-                    f"appears twice: already in row {first[key]}; keep one of the two rows",
-                ))
+                problems.append(_repeat(table, kind, number, key, first[key]))
 
     # Imported fields the file has no column for (and the unknown-columns cell, when it has no
     # unknown column): kept as stored on rows that already exist.
